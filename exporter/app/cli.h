@@ -1,0 +1,33 @@
+// Command line in the Prometheus exporter style:
+//   codebot-exporter --config.file=F --web.listen-address=:9877 --log.level=info --log.format=json
+//   codebot-exporter check config F
+//   codebot-exporter check rules F...
+//   codebot-exporter test rules F...
+//   codebot-exporter --version
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "exporter/core/log.h"
+
+namespace codebot::app {
+
+enum class Command { kRun, kCheckConfig, kCheckRules, kTestRules, kVersion, kHelp };
+
+struct Flags {
+  Command command = Command::kRun;
+  std::string config_file = "codebot-exporter.yml";
+  std::string listen_address = ":9877";
+  log::Level log_level = log::Level::kInfo;
+  log::Format log_format = log::Format::kJson;
+  int web_threads = 8;
+  std::vector<std::string> files;  // arguments of check/test commands
+};
+
+// Throws std::invalid_argument with a message for the user on a bad command line.
+Flags ParseFlags(int argc, char** argv);
+std::string Usage();
+std::string VersionText();
+
+}  // namespace codebot::app

@@ -1,0 +1,17 @@
+// Source "bot": fetches the bot's metrics endpoint and relays what it says — the Prometheus text
+// format with the bot's names, labels and values unchanged, or JSON mapped to metrics.
+#pragma once
+
+#include <memory>
+
+#include "exporter/collect/collector.h"
+#include "exporter/config/config.h"
+
+namespace codebot::collect::bot {
+
+std::unique_ptr<Collector> NewRelay(const config::BotSource& config);
+
+// "host:port" of an http(s) URL, with the scheme's default port when none is given.
+std::string InstanceOf(const std::string& url);
+
+}  // namespace codebot::collect::bot

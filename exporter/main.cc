@@ -1,0 +1,91 @@
+// Entry point: parses the command line, loads the config and runs the sidecar until SIGTERM.
+// Exceptions are for start-up only; they end here with one message and exit code 1.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "exporter/app/app.h"
+#include "exporter/app/cli.h"
+#include "exporter/app/commands.h"
+#include "exporter/config/config.h"
+#include "exporter/config/yaml.h"
+#include "exporter/core/log.h"
+#include "exporter/http/client.h"
+
+namespace {
+
+int Run(const codebot::app::Flags& flags) {
+  using namespace codebot;
+  config::Config config;
+  try {
+    config = config::LoadFile(flags.config_file);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "error: invalid configuration: " << e.what() << "\n";
+    return 1;
+  }
+  // Signals are taken by sigwait() below; every thread started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  http::Client::GlobalInit();
+
+  std::unique_ptr<app::App> application;
+  try {
+    application = std::make_unique<app::App>(flags, std::move(config));
+    application->Start();
+  } catch (const std::exception& e) {
+    log::Error("cannot start", {{"err", e.what()}});
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  log::Info("started", {{"config", flags.config_file}});
+  for (;;) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number == SIGHUP) {
+      std::string error;
+      application->Reload(&error);
+      continue;
+    }
+    log::Info("shutting down", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  application->Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace codebot;
+  app::Flags flags;
+  try {
+    flags = app::ParseFlags(argc, argv);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "error: " << e.what() << "\n\n" << app::Usage();
+    return 2;
+  }
+  log::Init(flags.log_level, flags.log_format);
+  switch (flags.command) {
+    case app::Command::kVersion:
+      std::cout << app::VersionText();
+      return 0;
+    case app::Command::kHelp:
+      std::cout << app::Usage();
+      return 0;
+    case app::Command::kCheckConfig:
+      return app::CheckConfigCommand(flags.files, std::cout, std::cerr);
+    case app::Command::kCheckRules:
+      return app::CheckRulesCommand(flags.files, std::cout, std::cerr);
+    case app::Command::kTestRules:
+      return app::TestRulesCommand(flags.files, std::cout, std::cerr);
+    case app::Command::kRun:
+      break;
+  }
+  return Run(flags);
+}

@@ -1,0 +1,46 @@
+// The last collected results of every exposed source, rendered once per collection into the text
+// that /metrics serves. A /metrics request never renders relayed series and never waits on a
+// source: it takes the cached text by reference.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "exporter/collect/result_sink.h"
+
+namespace codebot::store {
+
+class ExpositionCache : public collect::ResultSink {
+ public:
+  explicit ExpositionCache(prometheus::Registry& registry);
+
+  void Publish(const collect::Collection& collection) override;
+  void Forget(const std::string& source) override;
+
+  // Every exposed source's families, in source-name order, each family once.
+  std::shared_ptr<const std::string> Text() const;
+
+  // Family names a relayed source may not use: the sidecar's own metrics own them.
+  static bool IsReservedName(const std::string& name);
+
+ private:
+  struct RenderedFamily {
+    std::string name;
+    std::string text;  // HELP, TYPE and sample lines
+  };
+  void Rebuild();  // with mutex_ held
+
+  prometheus::Family<prometheus::Counter>& dropped_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::vector<RenderedFamily>> blocks_;
+  std::shared_ptr<const std::string> text_;
+};
+
+}  // namespace codebot::store
