@@ -1,0 +1,71 @@
+// PromQL: parse an expression once, evaluate it at instants against a Queryable. The semantics
+// are Prometheus 2.42's for the subset alert rules use (see docs/promql.md for what is left out).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exporter/core/metric.h"
+#include "exporter/rules/promql/storage.h"
+
+namespace codebot::promql {
+
+class Expr;  // the parsed AST; immutable and shareable across threads
+
+struct ParseError {
+  size_t position = 0;  // 0-based byte offset into the expression
+  std::string message;  // what was found and what was expected
+  std::string ToString() const;  // e.g. "1:14: parse error: unexpected ..."
+};
+
+struct ParseResult {
+  std::shared_ptr<const Expr> expr;  // null on error
+  ParseError error;
+  bool ok() const { return expr != nullptr; }
+};
+
+ParseResult Parse(std::string_view text);
+
+enum class ValueType { kScalar, kVector, kMatrix, kString };
+
+struct InstantSample {
+  Labels labels;  // sorted, __name__ included when kept
+  double v = 0;
+};
+
+struct RangeSeries {
+  Labels labels;
+  std::vector<Point> points;
+};
+
+struct Value {
+  ValueType type = ValueType::kVector;
+  double scalar = 0;                 // kScalar
+  std::string string;                // kString
+  std::vector<InstantSample> vector; // kVector
+  std::vector<RangeSeries> matrix;   // kMatrix
+};
+
+struct EvalOptions {
+  int64_t lookback_delta_ms = 5 * 60 * 1000;
+};
+
+struct EvalResult {
+  bool ok = true;
+  std::string error;
+  Value value;
+};
+
+// Evaluates expr as an instant query at time t_ms. Never throws; errors come back in the result.
+EvalResult EvalInstant(const Expr& expr, const Queryable& storage, int64_t t_ms,
+                       const EvalOptions& options = {});
+
+// How far back from the evaluation time the expression reads (longest range + offset +
+// lookback delta): the sample store keeps at least this much.
+int64_t MaxLookbackMs(const Expr& expr, const EvalOptions& options = {});
+
+}  // namespace codebot::promql
