@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "exporter/core/metric.h"
-#include "exporter/rules/promql/storage.h"
+#include "exporter/core/series.h"
 
 namespace codebot::promql {
 

@@ -1,6 +1,7 @@
-// What the PromQL engine reads: series selected by label matchers, with their samples in a time
-// range. The sample store implements it for the live sidecar; MemoryStorage implements it for
-// `test rules` and the conformance runner.
+// Stored series as the PromQL engine reads them: selected by label matchers, with their samples
+// in a time range. The sample store implements Queryable for the live sidecar; the engine's
+// MemoryStorage implements it for `test rules` and the conformance runner. Regexes are RE2, the
+// syntax Prometheus uses.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 #include "exporter/core/metric.h"
 
-namespace codebot::promql {
+namespace codebot {
 
 enum class MatchType { kEqual, kNotEqual, kRegexMatch, kRegexNoMatch };
 
@@ -56,4 +57,4 @@ class Queryable {
                       std::vector<SeriesData>* out) const = 0;
 };
 
-}  // namespace codebot::promql
+}  // namespace codebot
