@@ -60,8 +60,8 @@ void RedactTelegramTokens(std::string& text) {
     while (start > 0 && std::isdigit(static_cast<unsigned char>(text[start - 1])) != 0) --start;
     size_t end = pos + 1;
     while (end < text.size() && IsTokenChar(text[end])) ++end;
-    const bool bounded = start == 0 || !IsTokenChar(text[start - 1]);
-    if (bounded && pos - start >= 6 && end - pos - 1 >= 30) {
+    // No boundary check before the digits: in API URLs the token follows "/bot" directly.
+    if (pos - start >= 6 && end - pos - 1 >= 30) {
       text.replace(start, end - start, kRedacted);
       pos = start + kRedacted.size();
     } else {

@@ -273,6 +273,7 @@ class Parser {
       separated = pos < line.size() && IsBlank(line[pos]);
     }
     std::string_view rest = line.substr(pos);
+    if (rest.empty()) return Fail("missing value for \"" + name + "\"");
     if (!separated) {
       return Fail("expected a blank after the name and labels of \"" + name + "\"");
     }
