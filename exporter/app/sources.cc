@@ -1,6 +1,7 @@
 #include "exporter/app/sources.h"
 
 #include "exporter/collect/bot/relay.h"
+#include "exporter/collect/github/collector.h"
 
 namespace codebot::app {
 
@@ -9,6 +10,11 @@ std::vector<collect::SourceSpec> BuildSources(const config::Config& config) {
   if (config.bot) {
     specs.push_back({"bot", config.bot->job, config.bot->interval, config.bot->timeout, true,
                      collect::bot::NewRelay(*config.bot)});
+  }
+  if (config.github) {
+    specs.push_back({"github", config.github->job, config.github->interval,
+                     config.github->timeout, true,
+                     collect::github::NewRateLimitCollector(*config.github)});
   }
   return specs;
 }
