@@ -1,6 +1,10 @@
 #include "exporter/http/server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "exporter/core/log.h"
 
@@ -209,10 +214,28 @@ void Server::Start() {
 
 void Server::Stop() {
   stopping_ = true;
-  if (ctx_ != nullptr) {
-    mg_stop(ctx_);
-    ctx_ = nullptr;
-  }
+  if (ctx_ == nullptr) return;
+  // civetweb's accept loop polls its listening socket in 2 s quanta and only then notices the
+  // stop flag; a connection attempt wakes it at once, so shutdown takes milliseconds.
+  std::atomic<bool> stopped{false};
+  std::thread waker([this, &stopped] {
+    while (!stopped) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd >= 0) {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<uint16_t>(port_));
+        connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        close(fd);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  mg_stop(ctx_);
+  stopped = true;
+  waker.join();
+  ctx_ = nullptr;
 }
 
 Response Server::Dispatch(Request& request) const {
