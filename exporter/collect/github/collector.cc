@@ -1,5 +1,6 @@
 #include "exporter/collect/github/collector.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
@@ -77,7 +78,7 @@ class RateLimitCollector : public Collector {
         log::Debug("github account backing off, not asked",
                    {{"source", "github"},
                     {"account", account.config.name},
-                    {"until", account.backoff_until_unix}});
+                    {"until", static_cast<int64_t>(account.backoff_until_unix)}});
         continue;
       }
       account.backoff_until.reset();
@@ -127,9 +128,21 @@ class RateLimitCollector : public Collector {
       // Resolved on every request: a rotated token file is picked up at the next collection.
       std::string error;
       const auto token = account.config.token.Resolve(&error);
-      if (!token || token->empty()) {
+      if (!token) {
+        Fail(account, "token_file", error, nullptr);
+        return;
+      }
+      const std::string where =
+          account.config.token.file.empty() ? "the inline value" : account.config.token.file;
+      if (token->empty()) {
         // Asking anonymously instead would show the 60/hour limit under this account's name.
-        Fail(account, "token_file", token ? "token file is empty" : error, nullptr);
+        Fail(account, "token_file", where + " is empty", nullptr);
+        return;
+      }
+      if (std::any_of(token->begin(), token->end(),
+                      [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+        // A line break would smuggle extra headers into the request.
+        Fail(account, "token_file", where + " holds more than one word", nullptr);
         return;
       }
       request.headers.emplace_back("Authorization", "Bearer " + *token);

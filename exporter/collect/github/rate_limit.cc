@@ -23,8 +23,17 @@ std::string Shorten(std::string_view text, size_t max_bytes) {
   }
   if (out.size() < text.size()) {
     // Don't leave half a UTF-8 sequence behind.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0x80) != 0) out.pop_back();
+    size_t start = out.size();
+    size_t continuation = 0;
+    while (start > 0 && (static_cast<unsigned char>(out[start - 1]) & 0xC0) == 0x80) {
+      --start;
+      ++continuation;
+    }
+    if (start > 0 && (static_cast<unsigned char>(out[start - 1]) & 0x80) != 0) {
+      const auto lead = static_cast<unsigned char>(out[start - 1]);
+      const size_t expected = (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2 : 3;
+      if (continuation != expected) out.resize(start - 1);
+    }
     out += "...";
   }
   return out;
