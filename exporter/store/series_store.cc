@@ -1,0 +1,715 @@
+#include "exporter/store/series_store.h"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <utility>
+
+#include "exporter/core/log.h"
+#include "exporter/core/time.h"
+#include "exporter/store/chunk.h"
+
+namespace codebot::store {
+namespace detail {
+
+class Series {
+ public:
+  Series(Labels labels_in, uint64_t hash_in, size_t fixed_bytes_in)
+      : labels(std::move(labels_in)), hash(hash_in), fixed_bytes(fixed_bytes_in) {}
+
+  // Immutable once the series is in the index: read without the lock.
+  const Labels labels;
+  const uint64_t hash;
+  const size_t fixed_bytes;
+
+  std::mutex mutex;
+  // Set (under the index's exclusive lock) when a sweep removes the series; an appender that
+  // still holds it then goes through the index again.
+  bool dead = false;
+  std::vector<XorChunk> chunks;  // ascending time; the last one is the head being appended to
+  size_t chunk_bytes = 0;        // as accounted in SeriesStore::sample_bytes_
+  size_t samples = 0;
+};
+
+// What a source (or rule writer) had in its previous collection, keyed by the sample as the
+// collector produced it, so that a known series costs one hash lookup and no label sorting
+// (Prometheus' scrape cache does the same).
+struct CacheEntry {
+  std::shared_ptr<Series> series;
+  uint64_t seen = 0;  // the writer's epoch when the series was last present
+  bool explicit_timestamp = false;
+  size_t bytes = 0;  // as accounted in SeriesStore::series_bytes_
+};
+
+struct Writer {
+  std::mutex mutex;  // one collection (or Forget) of this source at a time
+  bool started = false;
+  std::string job;
+  std::string instance;
+  uint64_t epoch = 0;
+  int64_t last_timestamp_ms = std::numeric_limits<int64_t>::min();
+  std::unordered_map<std::string, CacheEntry> cache;
+  std::shared_ptr<Series> up;
+  std::shared_ptr<Series> samples_scraped;
+  bool had_rejections = false;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::CacheEntry;
+using detail::Series;
+using detail::Writer;
+
+constexpr int64_t kSweepIntervalMs = 30 * 1000;
+// A head chunk spans at most the retention, but never less than this: with a tiny retention,
+// one-sample chunks would cost more than the samples.
+constexpr int64_t kMinChunkSpanMs = 60 * 1000;
+constexpr std::string_view kMetricName = "__name__";
+
+// What glibc's malloc really takes for a request: 8 bytes of header, rounded up to 16, at least
+// 32. Estimates that ignore it undercount small allocations (label strings, chunk buffers) by
+// a third or more.
+size_t MallocSize(size_t request) {
+  if (request == 0) return 0;
+  return std::max<size_t>(32, (request + 8 + 15) & ~size_t{15});
+}
+
+size_t StringHeapBytes(const std::string& s) {
+  // Short strings live inside the std::string object.
+  return s.capacity() > 15 ? MallocSize(s.capacity() + 1) : 0;
+}
+
+size_t EstimateSeriesBytes(const Labels& labels) {
+  // make_shared: one allocation for the control block and the series.
+  size_t bytes = MallocSize(sizeof(Series) + 16);
+  bytes += MallocSize(labels.capacity() * sizeof(Label));
+  for (const auto& label : labels) {
+    bytes += StringHeapBytes(label.name) + StringHeapBytes(label.value);
+  }
+  // The index's node (next pointer, hash, shared_ptr) and its bucket slot.
+  bytes += MallocSize(sizeof(void*) + sizeof(uint64_t) + sizeof(std::shared_ptr<Series>)) + 8;
+  return bytes;
+}
+
+size_t EstimateCacheEntryBytes(const std::string& key) {
+  // Node: next pointer, key, entry, cached hash; plus the key's heap and a bucket slot.
+  return MallocSize(sizeof(void*) + sizeof(std::string) + sizeof(CacheEntry) + sizeof(size_t)) +
+         StringHeapBytes(key) + 8;
+}
+
+size_t ChunkVectorBytes(const Series& series) {
+  return MallocSize(series.chunks.capacity() * sizeof(XorChunk));
+}
+
+uint64_t HashLabels(const Labels& labels) {
+  // FNV-1a with separators that valid UTF-8 never contains.
+  uint64_t hash = 14695981039346656037ull;
+  auto add = [&hash](std::string_view text, uint8_t separator) {
+    for (char c : text) {
+      hash ^= static_cast<uint8_t>(c);
+      hash *= 1099511628211ull;
+    }
+    hash ^= separator;
+    hash *= 1099511628211ull;
+  };
+  for (const auto& label : labels) {
+    add(label.name, 0xfe);
+    add(label.value, 0xff);
+  }
+  return hash;
+}
+
+void AppendKeyPart(std::string* key, std::string_view part) {
+  const auto size = static_cast<uint32_t>(part.size());
+  key->append(reinterpret_cast<const char*>(&size), sizeof size);
+  key->append(part);
+}
+
+// The scrape-cache key of a sample as produced: name and labels in their order,
+// length-prefixed so that no label value can forge another sample's key.
+void SampleKey(const Sample& sample, std::string* key) {
+  key->clear();
+  AppendKeyPart(key, sample.name);
+  for (const auto& label : sample.labels) {
+    AppendKeyPart(key, label.name);
+    AppendKeyPart(key, label.value);
+  }
+}
+
+void LabelsKey(const Labels& labels, std::string* key) {
+  key->clear();
+  for (const auto& label : labels) {
+    AppendKeyPart(key, label.name);
+    AppendKeyPart(key, label.value);
+  }
+}
+
+// Sorted by name, empty values dropped (an empty label is an absent one), one value per name.
+void Normalise(Labels* labels) {
+  std::erase_if(*labels, [](const Label& label) { return label.value.empty(); });
+  std::stable_sort(labels->begin(), labels->end(),
+                   [](const Label& a, const Label& b) { return a.name < b.name; });
+  labels->erase(std::unique(labels->begin(), labels->end(),
+                            [](const Label& a, const Label& b) { return a.name == b.name; }),
+                labels->end());
+  labels->shrink_to_fit();
+}
+
+bool HasLabel(const Labels& labels, std::string_view name) {
+  return std::any_of(labels.begin(), labels.end(),
+                     [name](const Label& label) { return label.name == name; });
+}
+
+// The labels Prometheus gives a scraped sample with honor_labels: false: the target's job and
+// instance win, the sample's own become exported_job / exported_instance (prefixed again while
+// that name is taken too).
+Labels TargetLabels(const Sample& sample, const std::string& job, const std::string& instance) {
+  Labels labels;
+  labels.reserve(sample.labels.size() + 3);
+  for (const auto& label : sample.labels) {
+    if (!label.value.empty() && label.name != kMetricName) labels.push_back(label);
+  }
+  for (const auto& [target, value] : {std::pair{"job", &job}, std::pair{"instance", &instance}}) {
+    if (value->empty()) continue;
+    for (auto& label : labels) {
+      if (label.name != target) continue;
+      std::string renamed = "exported_" + label.name;
+      while (HasLabel(labels, renamed)) renamed = "exported_" + renamed;
+      label.name = std::move(renamed);
+      break;
+    }
+    labels.push_back({target, *value});
+  }
+  labels.push_back({std::string(kMetricName), sample.name});
+  Normalise(&labels);
+  return labels;
+}
+
+Labels ReportLabels(const char* name, const std::string& job, const std::string& instance) {
+  Labels labels{{std::string(kMetricName), name}, {"instance", instance}, {"job", job}};
+  Normalise(&labels);
+  return labels;
+}
+
+}  // namespace
+
+struct SeriesStore::Tally {
+  size_t appended = 0;
+  size_t out_of_order = 0;
+  size_t duplicate = 0;
+  size_t series_limit = 0;
+
+  void Add(Outcome outcome) {
+    switch (outcome) {
+      case Outcome::kAppended:
+        ++appended;
+        break;
+      case Outcome::kUnchanged:
+        break;
+      case Outcome::kOutOfOrder:
+        ++out_of_order;
+        break;
+      case Outcome::kDuplicate:
+        ++duplicate;
+        break;
+      case Outcome::kSeriesLimit:
+        ++series_limit;
+        break;
+    }
+  }
+  size_t rejected() const { return out_of_order + duplicate + series_limit; }
+};
+
+SeriesStore::SeriesStore(prometheus::Registry& registry, SeriesStoreOptions options)
+    : max_series_(options.max_series),
+      clock_(options.clock ? std::move(options.clock) : std::function<int64_t()>(NowUnixMs)),
+      retention_ms_(options.retention_ms),
+      series_gauge_(prometheus::BuildGauge()
+                        .Name("codebot_exporter_store_series")
+                        .Help("Series in the sample store the alert rules read.")
+                        .Register(registry)
+                        .Add({})),
+      samples_gauge_(prometheus::BuildGauge()
+                         .Name("codebot_exporter_store_samples")
+                         .Help("Samples in the sample store, stale markers included.")
+                         .Register(registry)
+                         .Add({})),
+      bytes_family_(prometheus::BuildGauge()
+                        .Name("codebot_exporter_store_bytes")
+                        .Help("Estimated heap bytes of the sample store: encoded samples and "
+                              "their chunk headers (part=samples), labels, locks and index "
+                              "entries (part=series).")
+                        .Register(registry)),
+      sample_bytes_gauge_(bytes_family_.Add({{"part", "samples"}})),
+      series_bytes_gauge_(bytes_family_.Add({{"part", "series"}})),
+      retention_gauge_(prometheus::BuildGauge()
+                           .Name("codebot_exporter_store_retention_seconds")
+                           .Help("How long the sample store keeps samples (at least).")
+                           .Register(registry)
+                           .Add({})),
+      limit_gauge_(prometheus::BuildGauge()
+                       .Name("codebot_exporter_store_series_limit")
+                       .Help("Series the sample store holds at most; new series beyond it are "
+                             "rejected.")
+                       .Register(registry)
+                       .Add({})),
+      appended_(prometheus::BuildCounter()
+                    .Name("codebot_exporter_store_appended_samples_total")
+                    .Help("Samples appended to the sample store, stale markers included.")
+                    .Register(registry)
+                    .Add({})),
+      rejected_family_(prometheus::BuildCounter()
+                           .Name("codebot_exporter_store_rejected_samples_total")
+                           .Help("Samples the sample store dropped, by reason.")
+                           .Register(registry)),
+      rejected_out_of_order_(rejected_family_.Add({{"reason", "out_of_order"}})),
+      rejected_duplicate_(rejected_family_.Add({{"reason", "duplicate"}})),
+      rejected_series_limit_(rejected_family_.Add({{"reason", "series_limit"}})),
+      series_created_(prometheus::BuildCounter()
+                          .Name("codebot_exporter_store_series_created_total")
+                          .Help("Series created in the sample store.")
+                          .Register(registry)
+                          .Add({})),
+      series_removed_(prometheus::BuildCounter()
+                          .Name("codebot_exporter_store_series_removed_total")
+                          .Help("Series removed from the sample store once retention dropped "
+                                "their last sample.")
+                          .Register(registry)
+                          .Add({})) {
+  limit_gauge_.Set(static_cast<double>(max_series_));
+  UpdateGauges();
+}
+
+SeriesStore::~SeriesStore() = default;
+
+int64_t SeriesStore::Now() const { return clock_(); }
+
+void SeriesStore::SetRetention(int64_t retention_ms) {
+  retention_ms_.store(std::max<int64_t>(retention_ms, 0), std::memory_order_relaxed);
+  retention_gauge_.Set(static_cast<double>(this->retention_ms()) / 1000.0);
+}
+
+SeriesStore::SeriesPtr SeriesStore::GetOrCreate(Labels labels, bool enforce_limit) {
+  const uint64_t hash = HashLabels(labels);
+  const std::string name(LabelValue(labels, kMetricName));
+  auto find = [&]() -> SeriesPtr {
+    auto bucket = index_.find(name);
+    if (bucket == index_.end()) return nullptr;
+    auto [begin, end] = bucket->second.equal_range(hash);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second->labels == labels) return it->second;
+    }
+    return nullptr;
+  };
+  {
+    std::shared_lock lock(index_mutex_);
+    if (SeriesPtr found = find()) return found;
+  }
+  // Checked before the exclusive lock too, so that a cardinality explosion doesn't serialise
+  // every collector on the index.
+  if (enforce_limit && series_count_.load(std::memory_order_relaxed) >= max_series_) {
+    return nullptr;
+  }
+  std::unique_lock lock(index_mutex_);
+  if (SeriesPtr found = find()) return found;
+  if (enforce_limit && series_count_.load(std::memory_order_relaxed) >= max_series_) {
+    return nullptr;
+  }
+  const size_t fixed_bytes = EstimateSeriesBytes(labels);
+  auto series = std::make_shared<Series>(std::move(labels), hash, fixed_bytes);
+  index_[name].emplace(hash, series);
+  series_count_.fetch_add(1, std::memory_order_relaxed);
+  series_bytes_.fetch_add(fixed_bytes, std::memory_order_relaxed);
+  series_created_.Increment();
+  return series;
+}
+
+SeriesStore::Outcome SeriesStore::AppendLocked(Series& series, int64_t t, double v) {
+  const uint64_t v_bits = std::bit_cast<uint64_t>(v);
+  if (!series.chunks.empty()) {
+    const XorChunk& head = series.chunks.back();
+    if (t < head.max_t()) return Outcome::kOutOfOrder;
+    if (t == head.max_t()) {
+      // The same sample again is no news (Prometheus accepts it silently); another value at the
+      // same time is a conflict.
+      return head.last_value_bits() == v_bits ? Outcome::kUnchanged : Outcome::kDuplicate;
+    }
+  }
+  int64_t bytes_delta = 0;
+  const bool cut = series.chunks.empty() || series.chunks.back().full() ||
+                   t - series.chunks.back().min_t() >= std::max(retention_ms(), kMinChunkSpanMs);
+  if (cut) {
+    // Cutting by time as well as by count keeps a head chunk from outliving the retention by
+    // more than one retention period, whatever the interval.
+    if (!series.chunks.empty()) {
+      XorChunk& old = series.chunks.back();
+      bytes_delta -= static_cast<int64_t>(MallocSize(old.HeapBytes()));
+      old.Seal();
+      bytes_delta += static_cast<int64_t>(MallocSize(old.HeapBytes()));
+    }
+    bytes_delta -= static_cast<int64_t>(ChunkVectorBytes(series));
+    series.chunks.emplace_back();
+    bytes_delta += static_cast<int64_t>(ChunkVectorBytes(series));
+    chunk_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  XorChunk& head = series.chunks.back();
+  bytes_delta -= static_cast<int64_t>(MallocSize(head.HeapBytes()));
+  head.Append(t, v);
+  bytes_delta += static_cast<int64_t>(MallocSize(head.HeapBytes()));
+  series.chunk_bytes = static_cast<size_t>(static_cast<int64_t>(series.chunk_bytes) + bytes_delta);
+  ++series.samples;
+  // Unsigned wrap-around makes a negative delta a subtraction.
+  sample_bytes_.fetch_add(static_cast<size_t>(bytes_delta), std::memory_order_relaxed);
+  sample_count_.fetch_add(1, std::memory_order_relaxed);
+  return Outcome::kAppended;
+}
+
+SeriesStore::Outcome SeriesStore::Append(SeriesPtr* series, int64_t t, double v,
+                                         bool enforce_limit) {
+  for (;;) {
+    Series& current = **series;
+    {
+      std::lock_guard lock(current.mutex);
+      if (!current.dead) return AppendLocked(current, t, v);
+    }
+    // A sweep removed the series after its last sample expired: it starts again.
+    *series = GetOrCreate(current.labels, enforce_limit);
+    if (*series == nullptr) return Outcome::kSeriesLimit;
+  }
+}
+
+void SeriesStore::AppendStale(const SeriesPtr& series, int64_t t) {
+  if (series == nullptr) return;
+  std::lock_guard lock(series->mutex);
+  // A removed series has nothing left to end; a series already stale, or with a sample at or
+  // after t (a clock step), gets no marker: Prometheus ignores those errors for markers too.
+  if (series->dead || series->chunks.empty()) return;
+  const XorChunk& head = series->chunks.back();
+  if (t <= head.max_t() || IsStaleNaN(std::bit_cast<double>(head.last_value_bits()))) return;
+  if (AppendLocked(*series, t, StaleNaN()) == Outcome::kAppended) appended_.Increment();
+}
+
+CacheEntry* SeriesStore::AddEntry(Writer& writer, const std::string& key, Labels labels) {
+  SeriesPtr series = GetOrCreate(std::move(labels), true);
+  if (series == nullptr) return nullptr;
+  CacheEntry& entry = writer.cache[key];
+  entry.series = std::move(series);
+  entry.bytes = EstimateCacheEntryBytes(key);
+  series_bytes_.fetch_add(entry.bytes, std::memory_order_relaxed);
+  return &entry;
+}
+
+SeriesStore::Outcome SeriesStore::AppendEntry(Writer& writer, CacheEntry& entry, int64_t t,
+                                              double v, bool explicit_timestamp) {
+  entry.seen = writer.epoch;
+  entry.explicit_timestamp = explicit_timestamp;
+  const Outcome outcome = Append(&entry.series, t, v, true);
+  // The series was swept and could not come back under the limit: drop the entry at the end.
+  if (entry.series == nullptr) entry.seen = 0;
+  return outcome;
+}
+
+void SeriesStore::EndIngest(Writer& writer, int64_t timestamp_ms) {
+  for (auto it = writer.cache.begin(); it != writer.cache.end();) {
+    CacheEntry& entry = it->second;
+    if (entry.seen == writer.epoch) {
+      ++it;
+      continue;
+    }
+    // Gone since the previous collection: stale from now, unless its samples carried their own
+    // timestamps (Prometheus can't tell when such a series ends, so it never marks them).
+    if (!entry.explicit_timestamp) AppendStale(entry.series, timestamp_ms);
+    series_bytes_.fetch_sub(entry.bytes, std::memory_order_relaxed);
+    it = writer.cache.erase(it);
+  }
+}
+
+void SeriesStore::StaleAll(Writer& writer, int64_t timestamp_ms) {
+  ++writer.epoch;  // nothing is present any more
+  EndIngest(writer, timestamp_ms);
+  AppendStale(writer.up, timestamp_ms);
+  AppendStale(writer.samples_scraped, timestamp_ms);
+  writer.up = nullptr;
+  writer.samples_scraped = nullptr;
+}
+
+std::shared_ptr<Writer> SeriesStore::WriterFor(
+    std::map<std::string, std::shared_ptr<Writer>>& writers, const std::string& name) {
+  std::lock_guard lock(writers_mutex_);
+  auto& writer = writers[name];
+  if (writer == nullptr) writer = std::make_shared<Writer>();
+  return writer;
+}
+
+std::shared_ptr<Writer> SeriesStore::TakeWriter(
+    std::map<std::string, std::shared_ptr<Writer>>& writers, const std::string& name) {
+  std::lock_guard lock(writers_mutex_);
+  auto it = writers.find(name);
+  if (it == writers.end()) return nullptr;
+  std::shared_ptr<Writer> writer = std::move(it->second);
+  writers.erase(it);
+  return writer;
+}
+
+void SeriesStore::Publish(const collect::Collection& collection) {
+  const std::shared_ptr<Writer> writer = WriterFor(sources_, collection.source);
+  std::lock_guard lock(writer->mutex);
+  const int64_t ts = collection.timestamp_ms;
+  if (writer->started &&
+      (writer->job != collection.job || writer->instance != collection.instance)) {
+    // Another target under the same source name: what the old one had ends here.
+    StaleAll(*writer, ts);
+  }
+  writer->started = true;
+  writer->job = collection.job;
+  writer->instance = collection.instance;
+  writer->last_timestamp_ms = std::max(writer->last_timestamp_ms, ts);
+  ++writer->epoch;
+
+  static const std::vector<Family> kNoFamilies;
+  const std::vector<Family>& families = collection.families ? *collection.families : kNoFamilies;
+  size_t sample_count = 0;
+  for (const auto& family : families) sample_count += family.samples.size();
+
+  Tally tally;
+  // The report series first, so that a relayed sample that collides with them is the one
+  // dropped. They are exempt from the series limit: `up` must exist for the alerts about it.
+  if (writer->up == nullptr) {
+    writer->up = GetOrCreate(ReportLabels("up", writer->job, writer->instance), false);
+  }
+  if (writer->samples_scraped == nullptr) {
+    writer->samples_scraped =
+        GetOrCreate(ReportLabels("scrape_samples_scraped", writer->job, writer->instance), false);
+  }
+  tally.Add(Append(&writer->up, ts, collection.ok ? 1 : 0, false));
+  tally.Add(Append(&writer->samples_scraped, ts, static_cast<double>(sample_count), false));
+
+  std::string key;
+  for (const auto& family : families) {
+    for (const auto& sample : family.samples) {
+      SampleKey(sample, &key);
+      auto it = writer->cache.find(key);
+      CacheEntry* entry = it != writer->cache.end() ? &it->second : nullptr;
+      if (entry == nullptr) {
+        entry = AddEntry(*writer, key, TargetLabels(sample, writer->job, writer->instance));
+        if (entry == nullptr) {
+          tally.Add(Outcome::kSeriesLimit);
+          continue;
+        }
+      }
+      tally.Add(AppendEntry(*writer, *entry, sample.timestamp_ms.value_or(ts), sample.value,
+                            sample.timestamp_ms.has_value()));
+    }
+  }
+  EndIngest(*writer, ts);
+  AfterIngest(collection.source, *writer, tally);
+}
+
+void SeriesStore::Forget(const std::string& source) {
+  const std::shared_ptr<Writer> writer = TakeWriter(sources_, source);
+  if (writer == nullptr) return;
+  std::lock_guard lock(writer->mutex);
+  if (writer->started) {
+    StaleAll(*writer, std::max(Now(), writer->last_timestamp_ms + 1));
+  }
+  UpdateGauges();
+}
+
+void SeriesStore::Write(const std::string& writer_name, int64_t timestamp_ms,
+                        const std::vector<LabeledSample>& samples) {
+  const std::shared_ptr<Writer> writer = WriterFor(rule_writers_, writer_name);
+  std::lock_guard lock(writer->mutex);
+  writer->started = true;
+  writer->last_timestamp_ms = std::max(writer->last_timestamp_ms, timestamp_ms);
+  ++writer->epoch;
+  Tally tally;
+  std::string key;
+  for (const auto& sample : samples) {
+    Labels labels = sample.labels;
+    Normalise(&labels);
+    LabelsKey(labels, &key);
+    auto it = writer->cache.find(key);
+    CacheEntry* entry = it != writer->cache.end() ? &it->second : nullptr;
+    if (entry == nullptr) {
+      entry = AddEntry(*writer, key, std::move(labels));
+      if (entry == nullptr) {
+        tally.Add(Outcome::kSeriesLimit);
+        continue;
+      }
+    }
+    tally.Add(AppendEntry(*writer, *entry, timestamp_ms, sample.value, false));
+  }
+  EndIngest(*writer, timestamp_ms);
+  AfterIngest(writer_name, *writer, tally);
+}
+
+void SeriesStore::ForgetWriter(const std::string& writer_name) {
+  const std::shared_ptr<Writer> writer = TakeWriter(rule_writers_, writer_name);
+  if (writer == nullptr) return;
+  std::lock_guard lock(writer->mutex);
+  if (writer->started) {
+    StaleAll(*writer, std::max(Now(), writer->last_timestamp_ms + 1));
+  }
+  UpdateGauges();
+}
+
+void SeriesStore::AfterIngest(const std::string& who, Writer& writer, const Tally& tally) {
+  appended_.Increment(static_cast<double>(tally.appended));
+  if (tally.out_of_order > 0) rejected_out_of_order_.Increment(tally.out_of_order);
+  if (tally.duplicate > 0) rejected_duplicate_.Increment(tally.duplicate);
+  if (tally.series_limit > 0) rejected_series_limit_.Increment(tally.series_limit);
+  if (tally.rejected() > 0) {
+    // One warning when a writer starts having rejections; debug while it goes on.
+    log::Write(writer.had_rejections ? log::Level::kDebug : log::Level::kWarn,
+               "sample store dropped samples",
+               {{"source", who},
+                {"out_of_order", tally.out_of_order},
+                {"duplicate", tally.duplicate},
+                {"series_limit", tally.series_limit},
+                {"max_series", max_series_}});
+  }
+  writer.had_rejections = tally.rejected() > 0;
+
+  const int64_t now = Now();
+  int64_t next = next_sweep_ms_.load(std::memory_order_relaxed);
+  if (now >= next && next_sweep_ms_.compare_exchange_strong(next, now + kSweepIntervalMs)) {
+    Sweep();
+  } else {
+    UpdateGauges();
+  }
+}
+
+void SeriesStore::Sweep() {
+  const int64_t cutoff = Now() - retention_ms();
+  std::vector<SeriesPtr> emptied;
+  {
+    // Shared: appenders of existing series and Select go on; only new series wait.
+    std::shared_lock lock(index_mutex_);
+    for (const auto& [name, bucket] : index_) {
+      for (const auto& [hash, series] : bucket) {
+        std::lock_guard series_lock(series->mutex);
+        auto& chunks = series->chunks;
+        auto keep = std::find_if(chunks.begin(), chunks.end(),
+                                 [cutoff](const XorChunk& c) { return c.max_t() >= cutoff; });
+        if (keep != chunks.begin()) {
+          size_t dropped_samples = 0;
+          for (auto it = chunks.begin(); it != keep; ++it) dropped_samples += it->count();
+          chunk_count_.fetch_sub(static_cast<size_t>(keep - chunks.begin()),
+                                 std::memory_order_relaxed);
+          chunks.erase(chunks.begin(), keep);
+          if (chunks.empty()) std::vector<XorChunk>().swap(chunks);
+          size_t bytes = ChunkVectorBytes(*series);
+          for (const auto& chunk : chunks) bytes += MallocSize(chunk.HeapBytes());
+          sample_bytes_.fetch_sub(series->chunk_bytes - bytes, std::memory_order_relaxed);
+          series->chunk_bytes = bytes;
+          series->samples -= dropped_samples;
+          sample_count_.fetch_sub(dropped_samples, std::memory_order_relaxed);
+        }
+        if (chunks.empty()) emptied.push_back(series);
+      }
+    }
+  }
+  if (!emptied.empty()) {
+    std::unique_lock lock(index_mutex_);
+    for (const auto& series : emptied) {
+      std::lock_guard series_lock(series->mutex);
+      // Appended to since the first pass, or already gone: keep / skip.
+      if (!series->chunks.empty() || series->dead) continue;
+      series->dead = true;
+      auto bucket = index_.find(std::string(LabelValue(series->labels, kMetricName)));
+      if (bucket == index_.end()) continue;
+      auto [begin, end] = bucket->second.equal_range(series->hash);
+      for (auto it = begin; it != end; ++it) {
+        if (it->second == series) {
+          bucket->second.erase(it);
+          break;
+        }
+      }
+      if (bucket->second.empty()) index_.erase(bucket);
+      series_count_.fetch_sub(1, std::memory_order_relaxed);
+      series_bytes_.fetch_sub(series->fixed_bytes, std::memory_order_relaxed);
+      series_removed_.Increment();
+    }
+  }
+  UpdateGauges();
+}
+
+void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int64_t maxt,
+                         std::vector<SeriesData>* out) const {
+  if (mint > maxt) return;
+  const Matcher* name_equal = nullptr;
+  for (const auto& matcher : matchers) {
+    if (matcher.name() == kMetricName && matcher.type() == MatchType::kEqual) {
+      name_equal = &matcher;
+      break;
+    }
+  }
+  std::vector<SeriesPtr> candidates;
+  {
+    std::shared_lock lock(index_mutex_);
+    auto consider = [&](const std::string& name, const auto& bucket) {
+      // Name matchers are decided once per metric name, the others per series.
+      for (const auto& matcher : matchers) {
+        if (matcher.name() == kMetricName && !matcher.Matches(name)) return;
+      }
+      for (const auto& [hash, series] : bucket) {
+        const bool match = std::all_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
+          return m.name() == kMetricName || m.Matches(LabelValue(series->labels, m.name()));
+        });
+        if (match) candidates.push_back(series);
+      }
+    };
+    if (name_equal != nullptr) {
+      auto bucket = index_.find(name_equal->value());
+      if (bucket != index_.end()) consider(bucket->first, bucket->second);
+    } else {
+      for (const auto& [name, bucket] : index_) consider(name, bucket);
+    }
+  }
+  // A stable order, whatever the hash maps did: results and tests don't depend on insertion.
+  std::sort(candidates.begin(), candidates.end(),
+            [](const SeriesPtr& a, const SeriesPtr& b) { return a->labels < b->labels; });
+  for (const auto& series : candidates) {
+    SeriesData data;
+    {
+      std::lock_guard lock(series->mutex);
+      if (series->dead) continue;
+      for (const auto& chunk : series->chunks) {
+        if (chunk.max_t() < mint) continue;
+        if (chunk.min_t() > maxt) break;
+        XorChunk::Reader reader(chunk);
+        while (reader.Next()) {
+          if (reader.t() < mint) continue;
+          if (reader.t() > maxt) break;
+          data.points.push_back({reader.t(), reader.v()});
+        }
+      }
+    }
+    if (data.points.empty()) continue;
+    data.labels = series->labels;
+    out->push_back(std::move(data));
+  }
+}
+
+SeriesStore::Stats SeriesStore::GetStats() const {
+  Stats stats;
+  stats.series = series_count_.load(std::memory_order_relaxed);
+  stats.samples = sample_count_.load(std::memory_order_relaxed);
+  stats.chunks = chunk_count_.load(std::memory_order_relaxed);
+  stats.sample_bytes = sample_bytes_.load(std::memory_order_relaxed);
+  stats.series_bytes = series_bytes_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void SeriesStore::UpdateGauges() {
+  const Stats stats = GetStats();
+  series_gauge_.Set(static_cast<double>(stats.series));
+  samples_gauge_.Set(static_cast<double>(stats.samples));
+  sample_bytes_gauge_.Set(static_cast<double>(stats.sample_bytes));
+  series_bytes_gauge_.Set(static_cast<double>(stats.series_bytes));
+  retention_gauge_.Set(static_cast<double>(retention_ms()) / 1000.0);
+}
+
+}  // namespace codebot::store

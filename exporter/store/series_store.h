@@ -1,0 +1,167 @@
+// The sample store the rule engine reads: every collected sample (bot, GitHub, PostgreSQL, self)
+// and every rule result, kept in memory in compressed chunks for as long as the loaded rules look
+// back, with the series identity, `up` and staleness a Prometheus server would give them.
+//
+// It is bounded (retention and a series limit, both counted when they bite) and it never makes a
+// collector or the rule evaluation wait for long: the index sits behind a shared_mutex taken
+// exclusively only to add or remove a series, and every series has its own lock. It never
+// touches the network and is never on the /metrics request path.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "exporter/collect/result_sink.h"
+#include "exporter/core/metric.h"
+#include "exporter/core/series.h"
+
+namespace codebot::store {
+
+namespace detail {
+class Series;
+struct CacheEntry;
+struct Writer;
+}  // namespace detail
+
+struct SeriesStoreOptions {
+  // New series beyond this are rejected (and counted): a bot that explodes its cardinality costs
+  // a bounded amount of memory. The per-source `up` and `scrape_samples_scraped` are exempt.
+  size_t max_series = 200000;
+  // Until SetRetention() is called: the 5 minutes an instant selector looks back.
+  int64_t retention_ms = 5 * 60 * 1000;
+  // Milliseconds since the epoch; retention and Forget() read it. Tests inject their own.
+  std::function<int64_t()> clock;
+};
+
+// A sample whose labels are final (sorted or not, __name__ included): a rule result.
+struct LabeledSample {
+  Labels labels;
+  double value = 0;
+};
+
+class SeriesStore : public collect::ResultSink, public Queryable {
+ public:
+  explicit SeriesStore(prometheus::Registry& registry, SeriesStoreOptions options = {});
+  ~SeriesStore() override;
+  SeriesStore(const SeriesStore&) = delete;
+  SeriesStore& operator=(const SeriesStore&) = delete;
+
+  // A collection, as Prometheus stores a scrape: each sample's labels plus __name__, job and
+  // instance (a sample's own job/instance become exported_job/exported_instance), `up` and
+  // `scrape_samples_scraped` for the source, and a stale marker on every series of the previous
+  // collection that is missing from this one. Samples with an explicit timestamp are stored at
+  // it and never stale-marked, as Prometheus does.
+  void Publish(const collect::Collection& collection) override;
+  // The source is gone: its series (and its `up`) get a stale marker now.
+  void Forget(const std::string& source) override;
+
+  // Rule results (recorded series, ALERTS, ALERTS_FOR_STATE) at an evaluation time: stored with
+  // their labels as given, with staleness tracked per writer (e.g. one per rule group) like a
+  // source: a series the writer wrote last time and not this time gets a stale marker.
+  void Write(const std::string& writer, int64_t timestamp_ms,
+             const std::vector<LabeledSample>& samples);
+  // The writer is gone (its group was removed on reload): stale-mark what it wrote last.
+  void ForgetWriter(const std::string& writer);
+
+  void Select(const std::vector<Matcher>& matchers, int64_t mint, int64_t maxt,
+              std::vector<SeriesData>* out) const override;
+
+  // How long samples are kept: the rule manager passes the largest MaxLookbackMs of its rules.
+  // A sample is kept at least this long and, because whole chunks are dropped, at most about
+  // twice as long.
+  void SetRetention(int64_t retention_ms);
+  int64_t retention_ms() const { return retention_ms_.load(std::memory_order_relaxed); }
+
+  // Drops chunks whose newest sample is older than the retention and removes the series left
+  // empty. Publish() and Write() call it by themselves every 30 s; public for tests and for
+  // callers that want the memory back at once.
+  void Sweep();
+
+  struct Stats {
+    size_t series = 0;
+    size_t samples = 0;
+    size_t chunks = 0;
+    // Estimated heap bytes (malloc's rounding included): the encoded samples and their chunk
+    // headers, and the fixed cost of the series (labels, lock, index and scrape-cache entries).
+    size_t sample_bytes = 0;
+    size_t series_bytes = 0;
+  };
+  Stats GetStats() const;
+
+ private:
+  using SeriesPtr = std::shared_ptr<detail::Series>;
+  using Writers = std::map<std::string, std::shared_ptr<detail::Writer>>;
+  enum class Outcome { kAppended, kUnchanged, kOutOfOrder, kDuplicate, kSeriesLimit };
+  struct Tally;
+
+  int64_t Now() const;
+  // The series with these labels (normalised), created when absent unless enforce_limit is set
+  // and the series limit is reached: null then.
+  SeriesPtr GetOrCreate(Labels labels, bool enforce_limit);
+  Outcome AppendLocked(detail::Series& series, int64_t t, double v);
+  // Appends to *series, following it to a fresh series when a sweep removed it meanwhile.
+  Outcome Append(SeriesPtr* series, int64_t t, double v, bool enforce_limit);
+  void AppendStale(const SeriesPtr& series, int64_t t);
+
+  std::shared_ptr<detail::Writer> WriterFor(Writers& writers, const std::string& name);
+  std::shared_ptr<detail::Writer> TakeWriter(Writers& writers, const std::string& name);
+  detail::CacheEntry* AddEntry(detail::Writer& writer, const std::string& key, Labels labels);
+  Outcome AppendEntry(detail::Writer& writer, detail::CacheEntry& entry, int64_t t, double v,
+                      bool explicit_timestamp);
+  // Stale-marks and forgets the writer's series that the current collection did not have.
+  void EndIngest(detail::Writer& writer, int64_t timestamp_ms);
+  void StaleAll(detail::Writer& writer, int64_t timestamp_ms);
+  void AfterIngest(const std::string& who, detail::Writer& writer, const Tally& tally);
+  void UpdateGauges();
+
+  const size_t max_series_;
+  const std::function<int64_t()> clock_;
+  std::atomic<int64_t> retention_ms_;
+  std::atomic<int64_t> next_sweep_ms_{0};
+
+  // Index: metric name -> label hash -> series. Shared for lookups and Select, exclusive only
+  // to add or remove a series.
+  mutable std::shared_mutex index_mutex_;
+  std::unordered_map<std::string, std::unordered_multimap<uint64_t, SeriesPtr>> index_;
+
+  std::mutex writers_mutex_;  // guards the two maps, not the writers in them
+  Writers sources_;
+  Writers rule_writers_;
+
+  std::atomic<size_t> series_count_{0};
+  std::atomic<size_t> sample_count_{0};
+  std::atomic<size_t> chunk_count_{0};
+  std::atomic<size_t> sample_bytes_{0};
+  std::atomic<size_t> series_bytes_{0};
+
+  prometheus::Gauge& series_gauge_;
+  prometheus::Gauge& samples_gauge_;
+  prometheus::Family<prometheus::Gauge>& bytes_family_;
+  prometheus::Gauge& sample_bytes_gauge_;
+  prometheus::Gauge& series_bytes_gauge_;
+  prometheus::Gauge& retention_gauge_;
+  prometheus::Gauge& limit_gauge_;
+  prometheus::Counter& appended_;
+  prometheus::Family<prometheus::Counter>& rejected_family_;
+  prometheus::Counter& rejected_out_of_order_;
+  prometheus::Counter& rejected_duplicate_;
+  prometheus::Counter& rejected_series_limit_;
+  prometheus::Counter& series_created_;
+  prometheus::Counter& series_removed_;
+};
+
+}  // namespace codebot::store

@@ -1,0 +1,579 @@
+#include "exporter/store/series_store.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/process.h"
+
+namespace codebot::store {
+namespace {
+
+constexpr int64_t kT0 = 1700000000000;
+constexpr int64_t kMinute = 60 * 1000;
+
+Sample MakeSample(std::string name, Labels labels, double value,
+                  std::optional<int64_t> timestamp_ms = std::nullopt) {
+  Sample sample;
+  sample.name = std::move(name);
+  sample.labels = std::move(labels);
+  sample.value = value;
+  sample.timestamp_ms = timestamp_ms;
+  return sample;
+}
+
+collect::Collection MakeCollection(int64_t t, std::vector<Sample> samples, bool ok = true,
+                                   std::string source = "bot", std::string job = "bot",
+                                   std::string instance = "127.0.0.1:8080") {
+  Family family;
+  family.name = "mixed";
+  family.samples = std::move(samples);
+  collect::Collection collection;
+  collection.source = std::move(source);
+  collection.job = std::move(job);
+  collection.instance = std::move(instance);
+  collection.timestamp_ms = t;
+  collection.ok = ok;
+  collection.families = std::make_shared<const std::vector<Family>>(std::vector<Family>{family});
+  return collection;
+}
+
+double MetricValue(prometheus::Registry& registry, const std::string& name,
+                   const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      bool match = true;
+      for (const auto& [key, value] : labels) {
+        bool found = false;
+        for (const auto& label : metric.label) found |= label.name == key && label.value == value;
+        match &= found;
+      }
+      if (!match) continue;
+      return family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                            : metric.gauge.value;
+    }
+  }
+  return NAN;
+}
+
+class SeriesStoreTest : public ::testing::Test {
+ protected:
+  SeriesStoreTest() { Reset({}); }
+
+  void Reset(SeriesStoreOptions options) {
+    store_.reset();
+    registry_ = std::make_unique<prometheus::Registry>();
+    options.clock = [this] { return now_.load(); };
+    store_ = std::make_unique<SeriesStore>(*registry_, options);
+  }
+
+  std::vector<SeriesData> Select(std::vector<Matcher> matchers, int64_t mint = 0,
+                                 int64_t maxt = std::numeric_limits<int64_t>::max()) {
+    std::vector<SeriesData> out;
+    store_->Select(matchers, mint, maxt, &out);
+    return out;
+  }
+  std::vector<SeriesData> SelectName(const std::string& name, int64_t mint = 0,
+                                     int64_t maxt = std::numeric_limits<int64_t>::max()) {
+    return Select({Matcher(MatchType::kEqual, "__name__", name)}, mint, maxt);
+  }
+  double Rejected(const std::string& reason) {
+    return MetricValue(*registry_, "codebot_exporter_store_rejected_samples_total",
+                       {{"reason", reason}});
+  }
+
+  std::atomic<int64_t> now_{kT0};
+  std::unique_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<SeriesStore> store_;
+};
+
+Labels L(std::initializer_list<std::pair<const char*, const char*>> pairs) {
+  Labels labels;
+  for (const auto& [name, value] : pairs) labels.push_back({name, value});
+  return labels;
+}
+
+TEST_F(SeriesStoreTest, SeriesGetTargetLabelsLikeAPrometheusScrape) {
+  store_->Publish(MakeCollection(
+      kT0, {MakeSample("requests_total", L({{"path", "/sync"}, {"code", "200"}, {"empty", ""}}), 5),
+            MakeSample("relayed", L({{"job", "worker"}, {"instance", "pod-1"}}), 1),
+            MakeSample("clash", L({{"job", "a"}, {"exported_job", "b"}}), 2)}));
+
+  auto requests = SelectName("requests_total");
+  ASSERT_EQ(requests.size(), 1u);
+  // Sorted by name, __name__ first, empty labels dropped, job and instance from the source.
+  EXPECT_EQ(requests[0].labels, L({{"__name__", "requests_total"},
+                                   {"code", "200"},
+                                   {"instance", "127.0.0.1:8080"},
+                                   {"job", "bot"},
+                                   {"path", "/sync"}}));
+  ASSERT_EQ(requests[0].points.size(), 1u);
+  EXPECT_EQ(requests[0].points[0].t, kT0);
+  EXPECT_EQ(requests[0].points[0].v, 5);
+
+  auto relayed = SelectName("relayed");
+  ASSERT_EQ(relayed.size(), 1u);
+  EXPECT_EQ(relayed[0].labels, L({{"__name__", "relayed"},
+                                  {"exported_instance", "pod-1"},
+                                  {"exported_job", "worker"},
+                                  {"instance", "127.0.0.1:8080"},
+                                  {"job", "bot"}}));
+
+  auto clash = SelectName("clash");
+  ASSERT_EQ(clash.size(), 1u);
+  EXPECT_EQ(LabelValue(clash[0].labels, "exported_exported_job"), "a");
+  EXPECT_EQ(LabelValue(clash[0].labels, "exported_job"), "b");
+  EXPECT_EQ(LabelValue(clash[0].labels, "job"), "bot");
+}
+
+TEST_F(SeriesStoreTest, UpAndSamplesScrapedPerSource) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1), MakeSample("b", {}, 2)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("pg_up", {}, 0)}, /*ok=*/false));
+
+  auto up = SelectName("up");
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].labels, L({{"__name__", "up"}, {"instance", "127.0.0.1:8080"}, {"job", "bot"}}));
+  ASSERT_EQ(up[0].points.size(), 2u);
+  EXPECT_EQ(up[0].points[0].v, 1);
+  EXPECT_EQ(up[0].points[1].v, 0);
+  EXPECT_EQ(up[0].points[1].t, kT0 + 15000);
+
+  auto scraped = SelectName("scrape_samples_scraped");
+  ASSERT_EQ(scraped.size(), 1u);
+  ASSERT_EQ(scraped[0].points.size(), 2u);
+  EXPECT_EQ(scraped[0].points[0].v, 2);
+  EXPECT_EQ(scraped[0].points[1].v, 1);
+}
+
+TEST_F(SeriesStoreTest, VanishedSeriesGetAStaleMarkerAndCanComeBack) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1), MakeSample("b", {}, 2)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("a", {}, 1)}));
+  store_->Publish(MakeCollection(kT0 + 30000, {MakeSample("a", {}, 1)}));
+  store_->Publish(MakeCollection(kT0 + 45000, {MakeSample("a", {}, 1), MakeSample("b", {}, 3)}));
+
+  auto b = SelectName("b");
+  ASSERT_EQ(b.size(), 1u);
+  ASSERT_EQ(b[0].points.size(), 3u);  // one marker, not one per collection it was missing from
+  EXPECT_EQ(b[0].points[0].v, 2);
+  EXPECT_EQ(b[0].points[1].t, kT0 + 15000);
+  EXPECT_TRUE(IsStaleNaN(b[0].points[1].v));
+  EXPECT_EQ(b[0].points[2].t, kT0 + 45000);
+  EXPECT_EQ(b[0].points[2].v, 3);
+
+  auto a = SelectName("a");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].points.size(), 4u);
+  for (const auto& point : a[0].points) EXPECT_FALSE(std::isnan(point.v));
+}
+
+TEST_F(SeriesStoreTest, FailedCollectionStalesWhatItDoesNotCarry) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("pg_up", {}, 1), MakeSample("pg_size", {}, 9)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("pg_up", {}, 0)}, /*ok=*/false));
+
+  auto size = SelectName("pg_size");
+  ASSERT_EQ(size.size(), 1u);
+  ASSERT_EQ(size[0].points.size(), 2u);
+  EXPECT_TRUE(IsStaleNaN(size[0].points[1].v));
+
+  auto pg_up = SelectName("pg_up");
+  ASSERT_EQ(pg_up.size(), 1u);
+  ASSERT_EQ(pg_up[0].points.size(), 2u);
+  EXPECT_EQ(pg_up[0].points[1].v, 0);
+  // `up` itself is never stale while the source exists: it says the source is down.
+  auto up = SelectName("up");
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0].points.back().v, 0);
+}
+
+TEST_F(SeriesStoreTest, ForgetStalesEverySeriesOfTheSourceOnly) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1)}));
+  store_->Publish(MakeCollection(kT0, {MakeSample("gh", {}, 1)}, true, "github", "github",
+                                 "api.github.com:443"));
+  now_ = kT0 + 5000;
+  store_->Forget("bot");
+
+  for (const char* name : {"a", "up", "scrape_samples_scraped"}) {
+    auto bot = Select(
+        {Matcher(MatchType::kEqual, "__name__", name), Matcher(MatchType::kEqual, "job", "bot")});
+    ASSERT_EQ(bot.size(), 1u) << name;
+    ASSERT_EQ(bot[0].points.size(), 2u) << name;
+    EXPECT_EQ(bot[0].points[1].t, kT0 + 5000) << name;
+    EXPECT_TRUE(IsStaleNaN(bot[0].points[1].v)) << name;
+  }
+  auto github_up = Select(
+      {Matcher(MatchType::kEqual, "__name__", "up"), Matcher(MatchType::kEqual, "job", "github")});
+  ASSERT_EQ(github_up.size(), 1u);
+  EXPECT_EQ(github_up[0].points.size(), 1u);
+  EXPECT_EQ(github_up[0].points[0].v, 1);
+
+  // A source added again starts afresh.
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("a", {}, 7)}));
+  auto a = SelectName("a");
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(a[0].points.size(), 3u);
+  EXPECT_EQ(a[0].points[2].v, 7);
+}
+
+TEST_F(SeriesStoreTest, ChangedTargetOfASourceStalesTheOldOne) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1)}, true, "bot", "bot", "old:1"));
+  store_->Publish(
+      MakeCollection(kT0 + 15000, {MakeSample("a", {}, 1)}, true, "bot", "bot", "new:2"));
+  auto old_up = Select({Matcher(MatchType::kEqual, "__name__", "up"),
+                        Matcher(MatchType::kEqual, "instance", "old:1")});
+  ASSERT_EQ(old_up.size(), 1u);
+  ASSERT_EQ(old_up[0].points.size(), 2u);
+  EXPECT_TRUE(IsStaleNaN(old_up[0].points[1].v));
+  auto old_a = Select({Matcher(MatchType::kEqual, "__name__", "a"),
+                       Matcher(MatchType::kEqual, "instance", "old:1")});
+  ASSERT_EQ(old_a.size(), 1u);
+  EXPECT_TRUE(IsStaleNaN(old_a[0].points.back().v));
+  EXPECT_EQ(Select({Matcher(MatchType::kEqual, "instance", "new:2")}).size(), 3u);
+}
+
+TEST_F(SeriesStoreTest, ExplicitTimestampsAreKeptAndNeverStaleMarked) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("job_last_run", {}, 10, kT0 - 60000)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("job_last_run", {}, 11, kT0 - 30000)}));
+  store_->Publish(MakeCollection(kT0 + 30000, {}));
+  now_ = kT0 + 40000;
+  store_->Forget("bot");
+
+  auto series = SelectName("job_last_run");
+  ASSERT_EQ(series.size(), 1u);
+  ASSERT_EQ(series[0].points.size(), 2u);
+  EXPECT_EQ(series[0].points[0].t, kT0 - 60000);
+  EXPECT_EQ(series[0].points[1].t, kT0 - 30000);
+  EXPECT_EQ(series[0].points[1].v, 11);
+}
+
+TEST_F(SeriesStoreTest, OutOfOrderAndDuplicateSamplesAreDroppedAndCounted) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("x", {}, 1, kT0 - 1000)}));
+  // Older than the stored sample.
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("x", {}, 2, kT0 - 2000)}));
+  EXPECT_EQ(Rejected("out_of_order"), 1);
+  // Same time, another value: a conflict.
+  store_->Publish(MakeCollection(kT0 + 30000, {MakeSample("x", {}, 3, kT0 - 1000)}));
+  EXPECT_EQ(Rejected("duplicate"), 1);
+  // Same time, same value: the exposition simply repeated it.
+  store_->Publish(MakeCollection(kT0 + 45000, {MakeSample("x", {}, 1, kT0 - 1000)}));
+  EXPECT_EQ(Rejected("duplicate"), 1);
+  EXPECT_EQ(Rejected("out_of_order"), 1);
+  // The same series twice in one collection.
+  store_->Publish(MakeCollection(kT0 + 60000, {MakeSample("y", {}, 1), MakeSample("y", {}, 2)}));
+  EXPECT_EQ(Rejected("duplicate"), 2);
+  // A collection whose timestamp went backwards (a clock step).
+  store_->Publish(MakeCollection(kT0 + 50000, {MakeSample("y", {}, 1)}));
+  EXPECT_GE(Rejected("out_of_order"), 2);
+
+  auto x = SelectName("x");
+  ASSERT_EQ(x.size(), 1u);
+  ASSERT_EQ(x[0].points.size(), 1u);
+  EXPECT_EQ(x[0].points[0].v, 1);
+  auto y = SelectName("y");
+  ASSERT_EQ(y.size(), 1u);
+  ASSERT_EQ(y[0].points.size(), 1u);
+  EXPECT_EQ(y[0].points[0].v, 1);
+}
+
+TEST_F(SeriesStoreTest, RetentionDropsOldSamplesAndEmptySeries) {
+  store_->SetRetention(5 * kMinute);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_retention_seconds"), 300);
+  const int64_t end = kT0 + 60 * kMinute;
+  for (int64_t t = kT0; t <= end; t += 15000) {
+    std::vector<Sample> samples{MakeSample("kept", {}, static_cast<double>(t))};
+    if (t < kT0 + 10 * kMinute) samples.push_back(MakeSample("gone", {}, 1));
+    now_ = t;
+    store_->Publish(MakeCollection(t, samples));
+  }
+  now_ = end;
+  store_->Sweep();
+
+  // Everything the retention promises is there...
+  auto kept = SelectName("kept", end - 5 * kMinute, end);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].points.size(), 21u);
+  // ...and nothing older than twice the retention (whole chunks are dropped).
+  EXPECT_TRUE(SelectName("kept", 0, end - 10 * kMinute - 1).empty());
+  // The series that vanished 50 minutes ago is gone altogether, stale marker included.
+  EXPECT_TRUE(SelectName("gone").empty());
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_series_removed_total"), 1);
+  // kept, up, scrape_samples_scraped.
+  EXPECT_EQ(store_->GetStats().series, 3u);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_series"), 3);
+  const auto stats = store_->GetStats();
+  EXPECT_LE(stats.samples, 3u * 41u);
+  EXPECT_GE(stats.samples, 3u * 21u);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_samples"),
+            static_cast<double>(stats.samples));
+
+  // A series the sweep removed comes back when the source shows it again.
+  store_->Publish(
+      MakeCollection(end + 15000, {MakeSample("kept", {}, 1), MakeSample("gone", {}, 5)}));
+  auto gone = SelectName("gone");
+  ASSERT_EQ(gone.size(), 1u);
+  ASSERT_EQ(gone[0].points.size(), 1u);
+  EXPECT_EQ(gone[0].points[0].v, 5);
+}
+
+TEST_F(SeriesStoreTest, RetentionSweepRunsFromTheAppendPath) {
+  store_->SetRetention(5 * kMinute);
+  store_->Publish(MakeCollection(kT0, {MakeSample("once", {}, 1)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {}));
+  for (int64_t t = kT0 + 30000; t <= kT0 + 30 * kMinute; t += 15000) {
+    now_ = t;
+    store_->Publish(MakeCollection(t, {}));
+  }
+  EXPECT_TRUE(SelectName("once").empty());
+}
+
+TEST_F(SeriesStoreTest, AccountingReturnsToZeroWhenEverythingExpires) {
+  store_->Publish(MakeCollection(
+      kT0, {MakeSample("a", L({{"long_label_name", std::string(40, 'v').c_str()}}), 1)}));
+  store_->Write("group", kT0, {{L({{"__name__", "ALERTS"}, {"alertname", "X"}}), 1}});
+  EXPECT_GT(store_->GetStats().sample_bytes, 0u);
+  EXPECT_GT(store_->GetStats().series_bytes, 0u);
+  EXPECT_GT(MetricValue(*registry_, "codebot_exporter_store_bytes", {{"part", "series"}}), 0);
+  now_ = kT0 + 1000;
+  store_->Forget("bot");
+  store_->ForgetWriter("group");
+  now_ = kT0 + 60 * kMinute;
+  store_->Sweep();
+  const auto stats = store_->GetStats();
+  EXPECT_EQ(stats.series, 0u);
+  EXPECT_EQ(stats.samples, 0u);
+  EXPECT_EQ(stats.chunks, 0u);
+  EXPECT_EQ(stats.sample_bytes, 0u);
+  EXPECT_EQ(stats.series_bytes, 0u);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_bytes", {{"part", "samples"}}), 0);
+}
+
+TEST_F(SeriesStoreTest, SeriesLimitRejectsNewSeriesButKeepsUp) {
+  SeriesStoreOptions options;
+  options.max_series = 5;
+  Reset(options);
+  std::vector<Sample> samples;
+  for (int i = 0; i < 10; ++i) {
+    samples.push_back(MakeSample("exploding", L({{"user", std::to_string(i).c_str()}}), i));
+  }
+  store_->Publish(MakeCollection(kT0, samples));
+  // up and scrape_samples_scraped count against the limit but are never refused.
+  EXPECT_EQ(SelectName("exploding").size(), 3u);
+  EXPECT_EQ(Rejected("series_limit"), 7);
+  EXPECT_EQ(store_->GetStats().series, 5u);
+  ASSERT_EQ(SelectName("up").size(), 1u);
+
+  // Known series keep being appended to; the others keep being refused.
+  store_->Publish(MakeCollection(kT0 + 15000, samples));
+  EXPECT_EQ(Rejected("series_limit"), 14);
+  auto exploding = SelectName("exploding");
+  ASSERT_EQ(exploding.size(), 3u);
+  EXPECT_EQ(exploding[0].points.size(), 2u);
+
+  // A new source still gets its `up` beyond the limit.
+  store_->Publish(MakeCollection(kT0, {}, true, "github", "github", "api:443"));
+  EXPECT_EQ(Select({Matcher(MatchType::kEqual, "__name__", "up"),
+                    Matcher(MatchType::kEqual, "job", "github")})
+                .size(),
+            1u);
+}
+
+TEST_F(SeriesStoreTest, SelectRangeIsInclusiveAtBothEnds) {
+  for (int64_t t : {1000, 2000, 3000}) {
+    store_->Publish(MakeCollection(kT0 + t, {MakeSample("r", {}, static_cast<double>(t))}));
+  }
+  auto all = SelectName("r", kT0 + 1000, kT0 + 3000);
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].points.size(), 3u);
+  EXPECT_EQ(all[0].points[0].t, kT0 + 1000);
+  EXPECT_EQ(all[0].points[2].t, kT0 + 3000);
+
+  auto middle = SelectName("r", kT0 + 1001, kT0 + 2999);
+  ASSERT_EQ(middle.size(), 1u);
+  ASSERT_EQ(middle[0].points.size(), 1u);
+  EXPECT_EQ(middle[0].points[0].v, 2000);
+
+  auto one = SelectName("r", kT0 + 3000, kT0 + 3000);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].points.size(), 1u);
+
+  // No sample in range: no series at all, not a series without points.
+  EXPECT_TRUE(SelectName("r", kT0 + 3001, kT0 + 9000).empty());
+  EXPECT_TRUE(SelectName("r", kT0, kT0 + 999).empty());
+  EXPECT_TRUE(SelectName("r", kT0 + 3000, kT0 + 1000).empty());
+}
+
+TEST_F(SeriesStoreTest, SelectAcrossManyChunks) {
+  for (int i = 0; i < 1000; ++i) {
+    store_->Publish(MakeCollection(kT0 + i * 1000, {MakeSample("dense", {}, i)}));
+  }
+  auto range = SelectName("dense", kT0 + 100500, kT0 + 700000);
+  ASSERT_EQ(range.size(), 1u);
+  ASSERT_EQ(range[0].points.size(), 600u);
+  for (size_t i = 0; i < range[0].points.size(); ++i) {
+    EXPECT_EQ(range[0].points[i].v, static_cast<double>(101 + i));
+  }
+  EXPECT_GT(store_->GetStats().chunks, 3u);
+}
+
+TEST_F(SeriesStoreTest, MatchersOfEveryKind) {
+  store_->Publish(MakeCollection(kT0, {MakeSample("http_requests_total", L({{"code", "200"}}), 1),
+                                       MakeSample("http_requests_total", L({{"code", "500"}}), 2),
+                                       MakeSample("http_errors_total", L({{"code", "503"}}), 3),
+                                       MakeSample("db_size_bytes", {}, 4)}));
+  auto names = [](const std::vector<SeriesData>& series) {
+    std::vector<std::string> out;
+    for (const auto& s : series) {
+      out.push_back(std::string(LabelValue(s.labels, "__name__")) + "/" +
+                    std::string(LabelValue(s.labels, "code")));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names(Select({Matcher(MatchType::kRegexMatch, "__name__", "http_.*")})),
+            (V{"http_errors_total/503", "http_requests_total/200", "http_requests_total/500"}));
+  // Anchored: "http" alone matches no name.
+  EXPECT_TRUE(Select({Matcher(MatchType::kRegexMatch, "__name__", "http")}).empty());
+  EXPECT_EQ(names(Select({Matcher(MatchType::kEqual, "__name__", "http_requests_total"),
+                          Matcher(MatchType::kRegexMatch, "code", "5..")})),
+            (V{"http_requests_total/500"}));
+  EXPECT_EQ(names(Select({Matcher(MatchType::kRegexMatch, "code", "5.."),
+                          Matcher(MatchType::kNotEqual, "__name__", "http_errors_total")})),
+            (V{"http_requests_total/500"}));
+  EXPECT_EQ(names(Select({Matcher(MatchType::kRegexNoMatch, "__name__", "http_.*|up|scrape_.*")})),
+            (V{"db_size_bytes/"}));
+  // An absent label matches "".
+  EXPECT_EQ(names(Select({Matcher(MatchType::kEqual, "code", ""),
+                          Matcher(MatchType::kEqual, "job", "bot"),
+                          Matcher(MatchType::kRegexMatch, "__name__", "db.*")})),
+            (V{"db_size_bytes/"}));
+  EXPECT_EQ(Select({Matcher(MatchType::kNotEqual, "code", "")}).size(), 3u);
+  EXPECT_TRUE(Select({Matcher(MatchType::kEqual, "__name__", "nope")}).empty());
+  EXPECT_TRUE(Select({Matcher(MatchType::kEqual, "job", "other")}).empty());
+  // up, scrape_samples_scraped and the four above.
+  EXPECT_EQ(Select({}).size(), 6u);
+}
+
+TEST_F(SeriesStoreTest, RuleResultsKeepTheirLabelsAndGoStale) {
+  store_->Write(
+      "group-a", kT0,
+      {{L({{"alertstate", "firing"}, {"__name__", "ALERTS"}, {"alertname", "Down"}}), 1},
+       {L({{"__name__", "ALERTS"}, {"alertname", "Slow"}, {"alertstate", "pending"}}), 1}});
+  store_->Write(
+      "group-a", kT0 + 15000,
+      {{L({{"__name__", "ALERTS"}, {"alertname", "Down"}, {"alertstate", "firing"}}), 1}});
+  auto alerts = SelectName("ALERTS");
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].labels,
+            L({{"__name__", "ALERTS"}, {"alertname", "Down"}, {"alertstate", "firing"}}));
+  EXPECT_EQ(alerts[0].points.size(), 2u);
+  EXPECT_FALSE(IsStaleNaN(alerts[0].points[1].v));
+  ASSERT_EQ(alerts[1].points.size(), 2u);
+  EXPECT_TRUE(IsStaleNaN(alerts[1].points[1].v));
+  EXPECT_TRUE(SelectName("up").empty());
+
+  now_ = kT0 + 20000;
+  store_->ForgetWriter("group-a");
+  alerts = SelectName("ALERTS");
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].points.back().t, kT0 + 20000);
+  EXPECT_TRUE(IsStaleNaN(alerts[0].points.back().v));
+}
+
+TEST_F(SeriesStoreTest, MetricsPassPromtoolCheck) {
+  if (!testing::HaveProgram("promtool")) GTEST_SKIP() << "promtool not installed";
+  store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1), MakeSample("a", {}, 2)}));
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, registry_->Collect());
+  ASSERT_NE(
+      text.str().find("codebot_exporter_store_rejected_samples_total{reason=\"duplicate\"} 1"),
+      std::string::npos)
+      << text.str();
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("store_metrics_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "metrics.txt").string();
+  testing::WriteFile(file, text.str());
+  std::string output;
+  const int code =
+      testing::RunCommand({"sh", "-c", "promtool check metrics < '" + file + "'"}, &output);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_EQ(output.find("codebot_exporter_store"), std::string::npos) << output;
+}
+
+TEST_F(SeriesStoreTest, ConcurrentAppendSelectAndSweep) {
+  store_->SetRetention(60 * kMinute);
+  constexpr int kSources = 4;
+  constexpr int kCollections = 150;
+  constexpr int kSeriesPerSource = 200;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kSources; ++s) {
+    threads.emplace_back([this, s] {
+      const std::string source = "src" + std::to_string(s);
+      for (int c = 0; c < kCollections; ++c) {
+        std::vector<Sample> samples;
+        for (int i = 0; i < kSeriesPerSource; ++i) {
+          // Series come and go, so staleness and new series run concurrently too.
+          if ((i + c) % 10 == 0) continue;
+          samples.push_back(MakeSample("load", L({{"i", std::to_string(i).c_str()}}), c));
+        }
+        store_->Publish(MakeCollection(kT0 + c * 1000, samples, true, source, source, source));
+      }
+    });
+  }
+  size_t selects = 0;
+  std::thread reader([&] {
+    while (!done) {
+      std::vector<SeriesData> out;
+      store_->Select({Matcher(MatchType::kEqual, "__name__", "load"),
+                      Matcher(MatchType::kRegexMatch, "job", "src[02]")},
+                     kT0, kT0 + kCollections * 1000, &out);
+      for (const auto& series : out) {
+        for (size_t i = 1; i < series.points.size(); ++i) {
+          ASSERT_LT(series.points[i - 1].t, series.points[i].t);
+        }
+      }
+      ++selects;
+    }
+  });
+  std::thread sweeper([&] {
+    while (!done) {
+      store_->Sweep();
+      std::this_thread::yield();
+    }
+  });
+  for (auto& thread : threads) thread.join();
+  done = true;
+  reader.join();
+  sweeper.join();
+  EXPECT_GT(selects, 0u);
+
+  // Every sample and stale marker is there exactly once.
+  auto load = SelectName("load");
+  ASSERT_EQ(load.size(), static_cast<size_t>(kSources * kSeriesPerSource));
+  size_t points = 0;
+  for (const auto& series : load) points += series.points.size();
+  size_t expected = 0;
+  for (int i = 0; i < kSeriesPerSource; ++i) {
+    for (int c = 0; c < kCollections; ++c) {
+      const bool present = (i + c) % 10 != 0;
+      const bool was_present = c > 0 && (i + c - 1) % 10 != 0;
+      expected += present ? 1 : (was_present ? 1 : 0);
+    }
+  }
+  EXPECT_EQ(points, expected * kSources);
+  EXPECT_EQ(store_->GetStats().samples, points + 2 * kSources * kCollections);
+}
+
+}  // namespace
+}  // namespace codebot::store
