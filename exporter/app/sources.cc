@@ -2,6 +2,7 @@
 
 #include "exporter/collect/bot/relay.h"
 #include "exporter/collect/github/collector.h"
+#include "exporter/collect/postgres/postgres.h"
 
 namespace codebot::app {
 
@@ -10,6 +11,11 @@ std::vector<collect::SourceSpec> BuildSources(const config::Config& config) {
   if (config.bot) {
     specs.push_back({"bot", config.bot->job, config.bot->interval, config.bot->timeout, true,
                      collect::bot::NewRelay(*config.bot)});
+  }
+  if (config.postgres) {
+    specs.push_back({"postgres", config.postgres->job, config.postgres->interval,
+                     config.postgres->timeout, true,
+                     collect::postgres::NewCollector(*config.postgres)});
   }
   if (config.github) {
     specs.push_back({"github", config.github->job, config.github->interval,
