@@ -1,0 +1,164 @@
+#include "exporter/rules/format.h"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace codebot::rules {
+namespace {
+
+// Go prints fractions of a unit without trailing zeros: 1.5s, 1.25ms.
+std::string FractionDigits(int64_t fraction, int width) {
+  std::string digits(static_cast<size_t>(width), '0');
+  for (int i = width - 1; i >= 0; --i) {
+    digits[static_cast<size_t>(i)] = static_cast<char>('0' + fraction % 10);
+    fraction /= 10;
+  }
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  return digits.empty() ? "" : "." + digits;
+}
+
+}  // namespace
+
+std::string GoDurationString(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string sign;
+  uint64_t u = 0;
+  if (ms < 0) {
+    sign = "-";
+    u = static_cast<uint64_t>(-(ms + 1)) + 1;
+  } else {
+    u = static_cast<uint64_t>(ms);
+  }
+  if (u < 1000) return sign + std::to_string(u) + "ms";
+  const uint64_t seconds_total = u / 1000;
+  const uint64_t millis = u % 1000;
+  const uint64_t hours = seconds_total / 3600;
+  const uint64_t minutes = (seconds_total / 60) % 60;
+  const uint64_t seconds = seconds_total % 60;
+  std::string out = sign;
+  if (hours > 0) out += std::to_string(hours) + "h";
+  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+  out += std::to_string(seconds) + FractionDigits(static_cast<int64_t>(millis), 3) + "s";
+  return out;
+}
+
+std::string FormatFloatExp(double v, bool upper) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof(buffer), v, std::chars_format::scientific);
+  std::string out(buffer, result.ptr);
+  if (upper) {
+    for (char& c : out) {
+      if (c == 'e') c = 'E';
+    }
+  }
+  return out;
+}
+
+std::string Rfc3339(int64_t unix_ms) {
+  using namespace std::chrono;
+  // Go's zero time.Time, which the API prints for rules never evaluated.
+  constexpr int64_t kYearOneMs = -62135596800000;
+  if (unix_ms <= kYearOneMs) return "0001-01-01T00:00:00Z";
+  const sys_time<milliseconds> tp{milliseconds(unix_ms)};
+  const sys_days day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> time{tp - day};
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02u-%02uT%02d:%02d:%02d",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
+  return std::string(buffer) + FractionDigits(time.subseconds().count(), 3) + "Z";
+}
+
+std::string GoQuote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\a':
+          out += "\\a";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\v':
+          out += "\\v";
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Multi-byte UTF-8 sequences are kept when well-formed; stray bytes become \xNN as in Go.
+    size_t length = 0;
+    if ((c & 0xe0) == 0xc0) {
+      length = 2;
+    } else if ((c & 0xf0) == 0xe0) {
+      length = 3;
+    } else if ((c & 0xf8) == 0xf0) {
+      length = 4;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (!valid) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, length));
+    i += length;
+  }
+  out += '"';
+  return out;
+}
+
+std::string LabelsString(const Labels& labels) {
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += labels[i].name;
+    out += '=';
+    out += GoQuote(labels[i].value);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace codebot::rules
