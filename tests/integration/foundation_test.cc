@@ -31,34 +31,34 @@ codebot_sync_duration_seconds_sum 9.25
 codebot_active_users 12.0
 )";
 
-struct Run {
+struct CommandRun {
   int code;
   std::string output;
 };
 
-Run RunExporter(const std::vector<std::string>& args) {
+CommandRun RunExporter(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {ExporterBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  Run run;
-  run.code = RunCommand(argv, &run.output);
+  CommandRun run;
+  run.code = RunCommand(argv, &run.output, "", std::chrono::seconds(20));
   return run;
 }
 
 TEST(Cli, VersionAndHelp) {
-  Run version = RunExporter({"--version"});
+  CommandRun version = RunExporter({"--version"});
   EXPECT_EQ(version.code, 0);
   EXPECT_NE(version.output.find("codebot-exporter, version "), std::string::npos);
-  Run bad_flag = RunExporter({"--web.listen-adress=:1"});
+  CommandRun bad_flag = RunExporter({"--web.listen-adress=:1"});
   EXPECT_EQ(bad_flag.code, 2);
   EXPECT_NE(bad_flag.output.find("unknown flag --web.listen-adress"), std::string::npos);
-  Run bad_level = RunExporter({"--log.level=loud"});
+  CommandRun bad_level = RunExporter({"--log.level=loud"});
   EXPECT_EQ(bad_level.code, 2);
   EXPECT_NE(bad_level.output.find("--log.level must be debug, info, warn or error"),
             std::string::npos);
 }
 
 TEST(Cli, CheckConfigAcceptsTheShippedExample) {
-  Run run = RunExporter({"check", "config", SourceDir() + "/examples/codebot-exporter.yml"});
+  CommandRun run = RunExporter({"check", "config", SourceDir() + "/examples/codebot-exporter.yml"});
   EXPECT_EQ(run.code, 0) << run.output;
   EXPECT_NE(run.output.find("SUCCESS"), std::string::npos);
 }
@@ -78,13 +78,13 @@ TEST_P(MalformedConfig, ExitsWithPreciseError) {
   TempDir dir;
   const std::string path = dir.File("bad.yml");
   WriteFile(path, c.yaml);
-  Run run = RunExporter(
+  CommandRun run = RunExporter(
       {"--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(FreePort())});
   EXPECT_EQ(run.code, 1) << run.output;
   const std::string expected = path + ":" + c.message;
   EXPECT_NE(run.output.find("error: invalid configuration: " + expected), std::string::npos)
       << "got: " << run.output << "\nwanted: " << expected;
-  Run check = RunExporter({"check", "config", path});
+  CommandRun check = RunExporter({"check", "config", path});
   EXPECT_EQ(check.code, 1);
   EXPECT_NE(check.output.find(expected), std::string::npos) << check.output;
 }
@@ -100,8 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "w, y), e.g. 15s or 1m30s"},
         BadStart{"missing_url", "sources:\n  bot:\n    format: json\n",
                  "3:5: missing required key \"url\" in sources.bot"},
-        BadStart{"yaml_syntax", "sources:\n  bot:\n    url: \"http://x\n",
-                 "4:1: invalid YAML: end of map not found"},
+        BadStart{"yaml_syntax", "sources:\n  bot:\n    url: [http://x\n",
+                 "4:1: invalid YAML: end of sequence flow not found"},
         BadStart{"unset_env", "sources:\n  bot:\n    url: ${CODEBOT_NOT_SET_ANYWHERE}\n",
                  "3:10: environment variable CODEBOT_NOT_SET_ANYWHERE is not set"},
         BadStart{"timeout",
@@ -111,11 +111,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadStart{"type",
                  "sources:\n  bot:\n    url: http://x/m\n    format: json\n"
                  "    json_mappings:\n      - {path: a, name: b, type: histogram}\n",
-                 "6:38: invalid type \"histogram\": expected gauge or counter"}),
+                 "6:34: invalid type \"histogram\": expected gauge or counter"}),
     [](const ::testing::TestParamInfo<BadStart>& param_info) { return param_info.param.name; });
 
 TEST(Cli, MissingConfigFile) {
-  Run run = RunExporter({"--config.file=/nonexistent/codebot.yml"});
+  CommandRun run = RunExporter({"--config.file=/nonexistent/codebot.yml"});
   EXPECT_EQ(run.code, 1);
   EXPECT_NE(run.output.find("/nonexistent/codebot.yml:1:1: cannot open file"), std::string::npos)
       << run.output;
@@ -126,8 +126,9 @@ TEST(Cli, PortInUse) {
   squatter.Start();
   TempDir dir;
   WriteFile(dir.File("c.yml"), "");
-  Run run = RunExporter({"--config.file=" + dir.File("c.yml"),
-                         "--web.listen-address=127.0.0.1:" + std::to_string(squatter.port())});
+  CommandRun run =
+      RunExporter({"--config.file=" + dir.File("c.yml"),
+                   "--web.listen-address=127.0.0.1:" + std::to_string(squatter.port())});
   EXPECT_EQ(run.code, 1);
   EXPECT_NE(run.output.find("cannot listen on 127.0.0.1:"), std::string::npos) << run.output;
 }

@@ -129,7 +129,7 @@ int Process::Stop(std::chrono::milliseconds grace) {
 }
 
 int RunCommand(const std::vector<std::string>& argv, std::string* output,
-               const std::string& run_as_user) {
+               const std::string& run_as_user, std::chrono::milliseconds timeout) {
   char path[] = "/tmp/codebot-cmd-XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -143,7 +143,11 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output,
   }
   Process process;
   process.Start(argv, path, {}, run_as_user);
-  const int code = process.Wait(std::chrono::minutes(5));
+  int code = process.Wait(timeout);
+  if (code < 0) {
+    process.Stop(std::chrono::seconds(1));
+    code = -1;
+  }
   if (output != nullptr) *output = ReadFile(path);
   unlink(path);
   return code;

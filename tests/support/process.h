@@ -39,9 +39,10 @@ class Process {
 };
 
 // Runs a command to completion and returns its exit code; output goes to *output (stdout and
-// stderr merged) when given.
+// stderr merged) when given. A command still running after timeout is killed and -1 returned.
 int RunCommand(const std::vector<std::string>& argv, std::string* output = nullptr,
-               const std::string& run_as_user = "");
+               const std::string& run_as_user = "",
+               std::chrono::milliseconds timeout = std::chrono::minutes(5));
 
 // Polls condition every 50ms until it is true or timeout passes; returns the last result.
 bool WaitFor(const std::function<bool()>& condition,
