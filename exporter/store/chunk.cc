@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace codebot::store {
 namespace {
@@ -118,21 +119,6 @@ void XorChunk::Append(int64_t t, double v) {
 
 void XorChunk::Seal() { bits_.shrink_to_fit(); }
 
-uint64_t XorChunk::Reader::ReadBits(unsigned n) {
-  uint64_t value = 0;
-  while (n > 0) {
-    const unsigned used = pos_ & 7;
-    const unsigned avail = 8 - used;
-    const unsigned take = std::min(avail, n);
-    const uint8_t byte = chunk_.bits_[pos_ >> 3];
-    const uint64_t part = (byte >> (avail - take)) & ((1u << take) - 1);
-    value = (value << take) | part;
-    n -= take;
-    pos_ += take;
-  }
-  return value;
-}
-
 bool XorChunk::Reader::Next() {
   if (read_ >= chunk_.count_) return false;
   if (read_ == 0) {
@@ -141,23 +127,33 @@ bool XorChunk::Reader::Next() {
     ++read_;
     return true;
   }
-  // Timestamp.
-  unsigned ones = 0;
-  while (ones < 4 && ReadBit()) ++ones;
+  // Timestamp: the prefix (0, 10, 110, 1110, 1111) and, for the short buckets, the value are
+  // cut from one peek; reading bit by bit cost half of Select's time.
+  const auto head = static_cast<unsigned>(PeekBits(4));
+  const unsigned ones = std::countl_one(static_cast<uint8_t>(head << 4));
   int64_t dod = 0;
-  if (ones == 4) {
+  if (ones >= 4) {
+    pos_ += 4;
     dod = static_cast<int64_t>(ReadBits(64));
   } else if (ones > 0) {
+    pos_ += ones + 1;
     const unsigned bits = kDodBits[ones - 1];
     dod = SignExtend(ReadBits(bits), bits);
+  } else {
+    pos_ += 1;
   }
   delta_ = WrappingAdd(delta_, dod);
   t_ = WrappingAdd(t_, delta_);
-  // Value.
-  if (ReadBit()) {
-    if (ReadBit()) {
-      leading_ = static_cast<uint8_t>(ReadBits(5));
-      unsigned width = static_cast<unsigned>(ReadBits(6));
+  // Value: 0 (unchanged), 10 (same window), 11 (new window).
+  const auto control = static_cast<unsigned>(PeekBits(2));
+  if (control < 2) {
+    pos_ += 1;
+  } else {
+    pos_ += 2;
+    if (control == 3) {
+      const auto window = static_cast<unsigned>(ReadBits(11));
+      leading_ = static_cast<uint8_t>(window >> 6);
+      unsigned width = window & 63;
       if (width == 0) width = 64;
       trailing_ = static_cast<uint8_t>(64 - leading_ - width);
     }

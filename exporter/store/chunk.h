@@ -5,8 +5,10 @@
 // caller's.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace codebot::store {
@@ -41,8 +43,12 @@ class XorChunk {
     double v() const;
 
    private:
-    uint64_t ReadBits(unsigned n);
-    bool ReadBit() { return ReadBits(1) != 0; }
+    uint64_t PeekBits(unsigned n) const;  // 1 <= n <= 64
+    uint64_t ReadBits(unsigned n) {
+      const uint64_t value = PeekBits(n);
+      pos_ += n;
+      return value;
+    }
 
     const XorChunk& chunk_;
     uint32_t pos_ = 0;  // in bits
@@ -69,5 +75,31 @@ class XorChunk {
   uint8_t leading_ = 0xff;  // 0xff: no XOR window yet
   uint8_t trailing_ = 0;
 };
+
+inline uint64_t XorChunk::Reader::PeekBits(unsigned n) const {
+  // Reads a whole big-endian word and cuts the n bits out of it: decoding bit by bit made
+  // Select spend most of its time here.
+  const uint8_t* data = chunk_.bits_.data();
+  const size_t size = chunk_.bits_.size();
+  const size_t byte = pos_ >> 3;
+  const unsigned offset = pos_ & 7;
+  uint64_t word = 0;
+  if (byte + 8 <= size) {
+    std::memcpy(&word, data + byte, 8);
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+  } else {
+    for (size_t i = 0; i < 8 && byte + i < size; ++i) {
+      word |= static_cast<uint64_t>(data[byte + i]) << (56 - 8 * i);
+    }
+  }
+  uint64_t value = (word << offset) >> (64 - n);
+  if (offset + n > 64) {
+    // The last few bits are in the ninth byte.
+    const unsigned extra = offset + n - 64;
+    const uint8_t next = byte + 8 < size ? data[byte + 8] : 0;
+    value |= static_cast<uint64_t>(next) >> (8 - extra);
+  }
+  return value;
+}
 
 }  // namespace codebot::store

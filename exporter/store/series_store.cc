@@ -676,6 +676,11 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
     {
       std::lock_guard lock(series->mutex);
       if (series->dead) continue;
+      size_t upper_bound = 0;
+      for (const auto& chunk : series->chunks) {
+        if (chunk.max_t() >= mint && chunk.min_t() <= maxt) upper_bound += chunk.count();
+      }
+      data.points.reserve(upper_bound);
       for (const auto& chunk : series->chunks) {
         if (chunk.max_t() < mint) continue;
         if (chunk.min_t() > maxt) break;
