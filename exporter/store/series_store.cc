@@ -11,14 +11,109 @@
 
 namespace codebot::store {
 namespace detail {
+namespace {
+
+// What glibc's malloc really takes for a request: 8 bytes of header, rounded up to 16, at least
+// 32. Estimates that ignore it undercount small allocations (label strings, chunk buffers) by
+// a third or more.
+size_t MallocSize(size_t request) {
+  if (request == 0) return 0;
+  return std::max<size_t>(32, (request + 8 + 15) & ~size_t{15});
+}
+
+size_t StringHeapBytes(const std::string& s) {
+  // Short strings live inside the std::string object.
+  return s.capacity() > 15 ? MallocSize(s.capacity() + 1) : 0;
+}
+
+void AppendVarint(std::string* out, size_t value) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+}  // namespace
+
+// A series' labels in one allocation (varint length, bytes; name then value; sorted by name):
+// a vector of std::string pairs costs 64 bytes per label before any text, and the labels are
+// most of a series' fixed cost.
+class PackedLabels {
+ public:
+  explicit PackedLabels(const Labels& labels) {
+    for (const auto& label : labels) {
+      AppendVarint(&data_, label.name.size());
+      data_.append(label.name);
+      AppendVarint(&data_, label.value.size());
+      data_.append(label.value);
+    }
+    data_.shrink_to_fit();
+  }
+
+  // Calls fn(name, value) in order until it returns false.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    size_t pos = 0;
+    while (pos < data_.size()) {
+      const std::string_view name = Next(&pos);
+      const std::string_view value = Next(&pos);
+      if (!fn(name, value)) return;
+    }
+  }
+  // The value of a label, "" when absent.
+  std::string_view Get(std::string_view name) const {
+    std::string_view found;
+    ForEach([&](std::string_view n, std::string_view v) {
+      if (n != name) return true;
+      found = v;
+      return false;
+    });
+    return found;
+  }
+  Labels Unpack() const {
+    Labels labels;
+    ForEach([&](std::string_view n, std::string_view v) {
+      labels.push_back({std::string(n), std::string(v)});
+      return true;
+    });
+    return labels;
+  }
+  bool Equals(const Labels& labels) const {
+    size_t i = 0;
+    bool equal = true;
+    ForEach([&](std::string_view n, std::string_view v) {
+      equal = i < labels.size() && labels[i].name == n && labels[i].value == v;
+      ++i;
+      return equal;
+    });
+    return equal && i == labels.size();
+  }
+  const std::string& data() const { return data_; }
+
+ private:
+  std::string_view Next(size_t* pos) const {
+    size_t size = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      const auto byte = static_cast<uint8_t>(data_[(*pos)++]);
+      size |= static_cast<size_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    const std::string_view part(data_.data() + *pos, size);
+    *pos += size;
+    return part;
+  }
+
+  std::string data_;
+};
 
 class Series {
  public:
-  Series(Labels labels_in, uint64_t hash_in, size_t fixed_bytes_in)
-      : labels(std::move(labels_in)), hash(hash_in), fixed_bytes(fixed_bytes_in) {}
+  Series(const Labels& labels_in, uint64_t hash_in)
+      : labels(labels_in), hash(hash_in), fixed_bytes(FixedBytes(labels)) {}
 
   // Immutable once the series is in the index: read without the lock.
-  const Labels labels;
+  const PackedLabels labels;
   const uint64_t hash;
   const size_t fixed_bytes;
 
@@ -29,7 +124,18 @@ class Series {
   std::vector<XorChunk> chunks;  // ascending time; the last one is the head being appended to
   size_t chunk_bytes = 0;        // as accounted in SeriesStore::sample_bytes_
   size_t samples = 0;
+
+ private:
+  static size_t FixedBytes(const PackedLabels& labels);
 };
+
+size_t Series::FixedBytes(const PackedLabels& labels) {
+  // make_shared: one allocation for the control block and the series.
+  size_t bytes = MallocSize(sizeof(Series) + 16) + StringHeapBytes(labels.data());
+  // The index's node (next pointer, hash, shared_ptr) and its bucket slot.
+  bytes += MallocSize(sizeof(void*) + sizeof(uint64_t) + sizeof(std::shared_ptr<Series>)) + 8;
+  return bytes;
+}
 
 // What a source (or rule writer) had in its previous collection, keyed by the sample as the
 // collector produced it, so that a known series costs one hash lookup and no label sorting
@@ -58,8 +164,11 @@ struct Writer {
 
 namespace {
 
+using detail::AppendVarint;
 using detail::CacheEntry;
+using detail::MallocSize;
 using detail::Series;
+using detail::StringHeapBytes;
 using detail::Writer;
 
 constexpr int64_t kSweepIntervalMs = 30 * 1000;
@@ -67,31 +176,6 @@ constexpr int64_t kSweepIntervalMs = 30 * 1000;
 // one-sample chunks would cost more than the samples.
 constexpr int64_t kMinChunkSpanMs = 60 * 1000;
 constexpr std::string_view kMetricName = "__name__";
-
-// What glibc's malloc really takes for a request: 8 bytes of header, rounded up to 16, at least
-// 32. Estimates that ignore it undercount small allocations (label strings, chunk buffers) by
-// a third or more.
-size_t MallocSize(size_t request) {
-  if (request == 0) return 0;
-  return std::max<size_t>(32, (request + 8 + 15) & ~size_t{15});
-}
-
-size_t StringHeapBytes(const std::string& s) {
-  // Short strings live inside the std::string object.
-  return s.capacity() > 15 ? MallocSize(s.capacity() + 1) : 0;
-}
-
-size_t EstimateSeriesBytes(const Labels& labels) {
-  // make_shared: one allocation for the control block and the series.
-  size_t bytes = MallocSize(sizeof(Series) + 16);
-  bytes += MallocSize(labels.capacity() * sizeof(Label));
-  for (const auto& label : labels) {
-    bytes += StringHeapBytes(label.name) + StringHeapBytes(label.value);
-  }
-  // The index's node (next pointer, hash, shared_ptr) and its bucket slot.
-  bytes += MallocSize(sizeof(void*) + sizeof(uint64_t) + sizeof(std::shared_ptr<Series>)) + 8;
-  return bytes;
-}
 
 size_t EstimateCacheEntryBytes(const std::string& key) {
   // Node: next pointer, key, entry, cached hash; plus the key's heap and a bucket slot.
@@ -122,8 +206,7 @@ uint64_t HashLabels(const Labels& labels) {
 }
 
 void AppendKeyPart(std::string* key, std::string_view part) {
-  const auto size = static_cast<uint32_t>(part.size());
-  key->append(reinterpret_cast<const char*>(&size), sizeof size);
+  AppendVarint(key, part.size());
   key->append(part);
 }
 
@@ -299,7 +382,7 @@ SeriesStore::SeriesPtr SeriesStore::GetOrCreate(Labels labels, bool enforce_limi
     if (bucket == index_.end()) return nullptr;
     auto [begin, end] = bucket->second.equal_range(hash);
     for (auto it = begin; it != end; ++it) {
-      if (it->second->labels == labels) return it->second;
+      if (it->second->labels.Equals(labels)) return it->second;
     }
     return nullptr;
   };
@@ -317,8 +400,8 @@ SeriesStore::SeriesPtr SeriesStore::GetOrCreate(Labels labels, bool enforce_limi
   if (enforce_limit && series_count_.load(std::memory_order_relaxed) >= max_series_) {
     return nullptr;
   }
-  const size_t fixed_bytes = EstimateSeriesBytes(labels);
-  auto series = std::make_shared<Series>(std::move(labels), hash, fixed_bytes);
+  auto series = std::make_shared<Series>(labels, hash);
+  const size_t fixed_bytes = series->fixed_bytes;
   index_[name].emplace(hash, series);
   series_count_.fetch_add(1, std::memory_order_relaxed);
   series_bytes_.fetch_add(fixed_bytes, std::memory_order_relaxed);
@@ -375,7 +458,7 @@ SeriesStore::Outcome SeriesStore::Append(SeriesPtr* series, int64_t t, double v,
       if (!current.dead) return AppendLocked(current, t, v);
     }
     // A sweep removed the series after its last sample expired: it starts again.
-    *series = GetOrCreate(current.labels, enforce_limit);
+    *series = GetOrCreate(current.labels.Unpack(), enforce_limit);
     if (*series == nullptr) return Outcome::kSeriesLimit;
   }
 }
@@ -618,7 +701,7 @@ void SeriesStore::Sweep() {
       // Appended to since the first pass, or already gone: keep / skip.
       if (!series->chunks.empty() || series->dead) continue;
       series->dead = true;
-      auto bucket = index_.find(std::string(LabelValue(series->labels, kMetricName)));
+      auto bucket = index_.find(std::string(series->labels.Get(kMetricName)));
       if (bucket == index_.end()) continue;
       auto [begin, end] = bucket->second.equal_range(series->hash);
       for (auto it = begin; it != end; ++it) {
@@ -656,7 +739,7 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
       }
       for (const auto& [hash, series] : bucket) {
         const bool match = std::all_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
-          return m.name() == kMetricName || m.Matches(LabelValue(series->labels, m.name()));
+          return m.name() == kMetricName || m.Matches(series->labels.Get(m.name()));
         });
         if (match) candidates.push_back(series);
       }
@@ -668,9 +751,7 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
       for (const auto& [name, bucket] : index_) consider(name, bucket);
     }
   }
-  // A stable order, whatever the hash maps did: results and tests don't depend on insertion.
-  std::sort(candidates.begin(), candidates.end(),
-            [](const SeriesPtr& a, const SeriesPtr& b) { return a->labels < b->labels; });
+  const size_t first = out->size();
   for (const auto& series : candidates) {
     SeriesData data;
     {
@@ -693,9 +774,12 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
       }
     }
     if (data.points.empty()) continue;
-    data.labels = series->labels;
+    data.labels = series->labels.Unpack();
     out->push_back(std::move(data));
   }
+  // A stable order, whatever the hash maps did: results and tests don't depend on insertion.
+  std::sort(out->begin() + static_cast<ptrdiff_t>(first), out->end(),
+            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
 }
 
 SeriesStore::Stats SeriesStore::GetStats() const {

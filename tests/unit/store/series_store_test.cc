@@ -136,6 +136,28 @@ TEST_F(SeriesStoreTest, SeriesGetTargetLabelsLikeAPrometheusScrape) {
   EXPECT_EQ(LabelValue(clash[0].labels, "job"), "bot");
 }
 
+TEST_F(SeriesStoreTest, LabelOrderAndOddValuesDoNotChangeIdentity) {
+  const std::string long_value(300, 'x');
+  const std::string odd_value("a\xff\0b\n\"", 7);
+  Labels ab{{"a", long_value}, {"b", odd_value}};
+  Labels ba{{"b", odd_value}, {"a", long_value}};
+  store_->Publish(MakeCollection(kT0, {MakeSample("m", ab, 1), MakeSample("m", ba, 2)}));
+  store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("m", ba, 3)}));
+  auto m = SelectName("m");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].labels, (Labels{{"__name__", "m"},
+                                 {"a", long_value},
+                                 {"b", odd_value},
+                                 {"instance", "127.0.0.1:8080"},
+                                 {"job", "bot"}}));
+  // The second spelling of the same series in one collection is a conflicting duplicate.
+  ASSERT_EQ(m[0].points.size(), 2u);
+  EXPECT_EQ(m[0].points[0].v, 1);
+  EXPECT_EQ(m[0].points[1].v, 3);
+  EXPECT_EQ(Rejected("duplicate"), 1);
+  EXPECT_EQ(Select({Matcher(MatchType::kEqual, "b", odd_value)}).size(), 1u);
+}
+
 TEST_F(SeriesStoreTest, UpAndSamplesScrapedPerSource) {
   store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1), MakeSample("b", {}, 2)}));
   store_->Publish(MakeCollection(kT0 + 15000, {MakeSample("pg_up", {}, 0)}, /*ok=*/false));
