@@ -193,7 +193,9 @@ PsqlSession::PsqlSession(const std::vector<std::string>& argv, const std::string
   // psql connects before it opens the file, so the FIFO gets a reader once the session exists.
   WaitFor(
       [&] {
-        fd_ = open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        // O_CLOEXEC: a write end inherited by another child would keep this psql from ever
+        // reading end of file.
+        fd_ = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         return fd_ >= 0 || !process_.Running();
       },
       std::chrono::seconds(30));

@@ -86,6 +86,7 @@ SELECT v.family, NULL, NULL, v.value
     END::float8),
    ('pg_postmaster_start_time_seconds',
     extract(epoch FROM pg_postmaster_start_time())::float8)) v(family, value)
+ORDER BY 1, 2, 3
 )SQL";
 
 namespace {

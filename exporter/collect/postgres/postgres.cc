@@ -67,6 +67,9 @@ using detail::CleanMessage;
 
 constexpr std::array<std::string_view, 3> kQueryErrorReasons = {"query", "timeout", "connect"};
 
+// Time the server gets to report a cancelled statement before the watchdog cuts the connection.
+constexpr std::chrono::milliseconds kServerMargin{100};
+
 // What running one statement gave.
 struct Outcome {
   bool ok = false;
@@ -203,7 +206,7 @@ class PostgresCollector : public Collector {
     Outcome setup =
         Run("SET statement_timeout = " + timeout_ms + "; SET lock_timeout = " + timeout_ms +
                 "; SET default_transaction_read_only = on",
-            deadline);
+            deadline, /*server_deadline=*/false);
     if (!setup.ok) {
       Drop();
       setup.message = "session setup: " + setup.message;
@@ -217,9 +220,14 @@ class PostgresCollector : public Collector {
   }
 
   // One statement outside a transaction block (no BEGIN/COMMIT round trips), under the watchdog.
-  Outcome Run(const std::string& sql, Deadline deadline) {
+  // With server_deadline, the same round trip first sets statement_timeout for this statement
+  // alone (SET LOCAL lives as long as the implicit transaction of a multi-statement string), a
+  // little short of the deadline: the server then cancels a slow query itself and the connection
+  // stays usable, where the watchdog would have to cut it.
+  Outcome Run(const std::string& sql, Deadline deadline, bool server_deadline = true) {
     Outcome outcome;
-    if (Remaining(deadline).count() == 0) {
+    const auto budget = Remaining(deadline) - kServerMargin;
+    if (budget.count() <= 0) {
       outcome.reason = "timeout";
       outcome.message = "deadline passed before the query started";
       return outcome;
@@ -227,7 +235,10 @@ class PostgresCollector : public Collector {
     WatchdogScope watchdog(watchdog_, conn_->sock(), deadline);
     try {
       pqxx::nontransaction tx(*conn_);
-      const pqxx::result result = tx.exec(sql);
+      const pqxx::result result = tx.exec(
+          server_deadline
+              ? "SET LOCAL statement_timeout = " + std::to_string(budget.count()) + "; " + sql
+              : sql);
       if (watchdog.Disarm()) {
         // The answer arrived as the deadline passed: good data, but the socket is shut down.
         outcome.lost = true;
@@ -251,7 +262,8 @@ class PostgresCollector : public Collector {
       outcome.message = CleanMessage(e.what());
     }
     if (outcome.reason == "timeout" && outcome.lost) {
-      outcome.message = "no answer before the deadline (" + outcome.message + ")";
+      // What libpq says after the watchdog cut the socket is noise ("not connected").
+      outcome.message = "no answer from the server before the deadline";
     }
     return outcome;
   }
