@@ -17,8 +17,10 @@ namespace codebot::promql {
 class Expr;  // the parsed AST; immutable and shareable across threads
 
 struct ParseError {
-  size_t position = 0;  // 0-based byte offset into the expression
-  std::string message;  // what was found and what was expected
+  size_t position = 0;           // 0-based byte offset into the expression
+  size_t line = 1;               // 1-based line of `position`
+  size_t column = 1;             // 1-based byte column of `position` within its line
+  std::string message;           // what was found and what was expected
   std::string ToString() const;  // e.g. "1:14: parse error: unexpected ..."
 };
 
@@ -29,6 +31,10 @@ struct ParseResult {
 };
 
 ParseResult Parse(std::string_view text);
+
+// The expression in Prometheus' canonical form (what its rules API shows as "query"), e.g.
+// `sum by (job) (rate(x[5m])) > 0.5`.
+std::string Format(const Expr& expr);
 
 enum class ValueType { kScalar, kVector, kMatrix, kString };
 
@@ -44,14 +50,17 @@ struct RangeSeries {
 
 struct Value {
   ValueType type = ValueType::kVector;
-  double scalar = 0;                 // kScalar
-  std::string string;                // kString
-  std::vector<InstantSample> vector; // kVector
-  std::vector<RangeSeries> matrix;   // kMatrix
+  double scalar = 0;                  // kScalar
+  std::string string;                 // kString
+  std::vector<InstantSample> vector;  // kVector
+  std::vector<RangeSeries> matrix;    // kMatrix
 };
 
 struct EvalOptions {
   int64_t lookback_delta_ms = 5 * 60 * 1000;
+  // Step of a subquery written without one (`x[1h:]`); Prometheus uses the global
+  // evaluation_interval.
+  int64_t default_subquery_step_ms = 60 * 1000;
 };
 
 struct EvalResult {
@@ -59,6 +68,9 @@ struct EvalResult {
   std::string error;
   Value value;
 };
+
+// What EvalInstant returns for this expression.
+ValueType ResultType(const Expr& expr);
 
 // Evaluates expr as an instant query at time t_ms. Never throws; errors come back in the result.
 EvalResult EvalInstant(const Expr& expr, const Queryable& storage, int64_t t_ms,
