@@ -105,6 +105,11 @@ class RateLimitCollector : public Collector {
     }
     // Every account failed; the per-account families stay so that github_api_up{name} 0 shows.
     result.ok = false;
+    if (first_failed == nullptr) {  // the config loader always gives one; a hand-made one may not
+      result.error_reason = "other";
+      result.error_message = "no account configured";
+      return result;
+    }
     result.error_reason = first_failed->last_reason.empty() ? "other" : first_failed->last_reason;
     result.error_message = "no account got an answer; account \"" + first_failed->config.name +
                            "\": " + first_failed->last_error;

@@ -488,6 +488,13 @@ TEST_F(CollectorTest, AHungAccountDoesNotStarveTheOthers) {
       1);
 }
 
+TEST_F(CollectorTest, NoAccountIsAFailureNotACrash) {
+  auto collector = NewRateLimitCollector(Source("http://127.0.0.1:1", {}));
+  const CollectResult result = CollectOnce(*collector);
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error_reason, "other");
+}
+
 TEST_F(CollectorTest, EnterpriseServerWithoutRateLimiting) {
   github_.Answer(kPatToken, fake::RateLimitingDisabled());
   github_.Start();
