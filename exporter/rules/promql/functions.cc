@@ -60,9 +60,9 @@ std::optional<double> ExtrapolatedRate(const std::vector<Point>& pts, int64_t ra
   double interval = sampled;
   interval += to_start < threshold ? to_start : average / 2;
   interval += to_end < threshold ? to_end : average / 2;
-  result = result * (interval / sampled);
-  if (rate) result = result / (static_cast<double>(range_ms) / 1000);
-  return result;
+  double factor = interval / sampled;
+  if (rate) factor /= static_cast<double>(range_ms) / 1000;
+  return result * factor;
 }
 
 // irate(), idelta(): from the last two samples only.
