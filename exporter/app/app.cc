@@ -2,13 +2,17 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <unistd.h>
+
 #include <sstream>
 
 #include "exporter/app/sources.h"
+#include "exporter/collect/self_collector.h"
 #include "exporter/core/build_info.h"
 #include "exporter/core/log.h"
 #include "exporter/core/time.h"
 #include "exporter/expfmt/writer.h"
+#include "exporter/rules/api.h"
 
 namespace codebot::app {
 namespace {
@@ -56,6 +60,24 @@ std::string Base64Encode(std::string_view in) {
   return out;
 }
 
+rules::ManagerOptions RuleManagerOptions(prometheus::Registry& registry, store::SeriesStore& store,
+                                         rules::ResultWriter& writer, rules::AlertSink& sink,
+                                         collect::ResultSink& exposition) {
+  rules::ManagerOptions options;
+  options.storage = &store;
+  options.writer = &writer;
+  options.sink = &sink;
+  options.exposition = &exposition;
+  options.registry = &registry;
+  return options;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
 constexpr std::string_view kLandingPage = R"(<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>codebot-exporter</title></head>
 <body>
@@ -67,6 +89,7 @@ rules and delivers enriched alerts.</p>
 <li><a href="-/healthy">/-/healthy</a> and <a href="health/live">/health/live</a> &mdash; liveness</li>
 <li><a href="-/ready">/-/ready</a> and <a href="health/ready">/health/ready</a> &mdash; readiness (every source collected once)</li>
 <li><a href="health/startup">/health/startup</a> &mdash; startup probe</li>
+<li><a href="api/v1/rules">/api/v1/rules</a> and <a href="api/v1/alerts">/api/v1/alerts</a> &mdash; rule groups and alerts, as Prometheus' API shows them</li>
 <li>POST /-/reload &mdash; re-read the configuration (also on SIGHUP)</li>
 </ul>
 </body></html>
@@ -89,7 +112,11 @@ App::App(Flags flags, config::Config config)
                             .Register(*registry_)
                             .Add({})),
       exposition_(*registry_),
-      scheduler_(*registry_, {&exposition_}),
+      store_(*registry_),
+      rule_writer_(store_),
+      rule_manager_(RuleManagerOptions(*registry_, store_, rule_writer_, alert_sink_, exposition_)),
+      initial_rules_(rules::LoadRuleFiles(config_->rule_files)),
+      scheduler_(*registry_, {&exposition_, &store_}),
       server_(http::ServerOptions{flags_.listen_address, flags_.web_threads,
                                   config_->web.max_request_body_bytes, 10000}) {
   AddBuildInfo(*registry_).Set(1);
@@ -104,11 +131,13 @@ void App::Start() {
   server_.Start();
   log::Info("listening", {{"address", flags_.listen_address}, {"port", server_.port()}});
   ApplySources(nullptr, *config_);
+  ApplyRules(std::move(initial_rules_), *config_);
 }
 
 void App::Stop() {
   stopping_ = true;
   server_.Stop();
+  rule_manager_.Stop();
   scheduler_.StopAll();
 }
 
@@ -123,12 +152,39 @@ void App::ApplySources(const config::Config* before, const config::Config& after
                                   {"timeout", FormatDuration(spec.timeout)}});
     scheduler_.Add(std::move(spec));
   }
+  // The sidecar's own metrics reach the rules through the sample store; /metrics renders them
+  // from the registry already, so the source is not exposed.
+  wanted.push_back("self");
+  if (before == nullptr || before->global.scrape_interval != after.global.scrape_interval ||
+      before->global.scrape_timeout != after.global.scrape_timeout) {
+    collect::SourceSpec self;
+    self.name = "self";
+    self.job = "codebot-exporter";
+    self.interval = after.global.scrape_interval;
+    self.timeout = std::min(after.global.scrape_timeout, after.global.scrape_interval);
+    self.exposed = false;
+    self.collector = std::make_unique<collect::SelfCollector>(
+        std::vector<const prometheus::Collectable*>{registry_.get(), &process_metrics_},
+        "localhost:" + std::to_string(server_.port()));
+    scheduler_.Add(std::move(self));
+  }
   for (const auto& name : scheduler_.Names()) {
     if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
       log::Info("stopping source", {{"source", name}});
       scheduler_.Remove(name);
     }
   }
+}
+
+void App::ApplyRules(std::vector<rules::GroupSpec> groups, const config::Config& config) {
+  rules::RuleSettings settings;
+  settings.evaluation_interval = config.global.evaluation_interval;
+  settings.external_labels = config.global.external_labels;
+  // Prometheus' default --web.external-url: this host and the port we listen on.
+  settings.external_url = "http://" + HostName() + ":" + std::to_string(server_.port());
+  rule_manager_.Update(std::move(groups), settings);
+  store_.SetRetention(rule_manager_.RetentionMs());
+  rule_manager_.ReportReload(true);
 }
 
 bool App::Reload(std::string* error) {
@@ -142,12 +198,25 @@ bool App::Reload(std::string* error) {
     log::Error("reload failed, keeping the previous configuration", {{"err", *error}});
     return false;
   }
+  // Everything is loaded and checked before anything is replaced.
+  std::vector<rules::GroupSpec> next_rules;
+  try {
+    next_rules = rules::LoadRuleFiles(next.rule_files);
+  } catch (const std::exception& e) {
+    *error = e.what();
+    reload_success_.Set(0);
+    rule_manager_.ReportReload(false);
+    log::Error("reload failed: invalid rule files, keeping the previous configuration and rules",
+               {{"err", *error}});
+    return false;
+  }
   std::shared_ptr<const config::Config> before;
   {
     std::lock_guard lock(config_mutex_);
     before = config_;
   }
   ApplySources(before.get(), next);
+  ApplyRules(std::move(next_rules), next);
   {
     std::lock_guard lock(config_mutex_);
     config_ = std::make_shared<const config::Config>(std::move(next));
@@ -231,6 +300,14 @@ void App::RegisterRoutes() {
   server_.Handle("/-/ready", ready);
   server_.Handle("/health/ready", ready);
   server_.Handle("/health/startup", [this](const http::Request&) { return Readiness(true); });
+  server_.Handle("/api/v1/rules", [this](const http::Request& request) {
+    const auto answer = rules::RulesApi(rule_manager_.Groups(), request.QueryParam("type"));
+    return http::Response::Json(answer.status, answer.body);
+  });
+  server_.Handle("/api/v1/alerts", [this](const http::Request&) {
+    const auto answer = rules::AlertsApi(rule_manager_.Groups());
+    return http::Response::Json(answer.status, answer.body);
+  });
   server_.Handle("/-/reload", RequireAuth([this](const http::Request& request) {
                    std::string error;
                    if (Reload(&error)) return http::Response::Text(200, "Reloaded.\n");

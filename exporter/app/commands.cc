@@ -2,6 +2,8 @@
 
 #include "exporter/config/config.h"
 #include "exporter/config/yaml.h"
+#include "exporter/rules/check.h"
+#include "exporter/rules/unit_test_runner.h"
 
 namespace codebot::app {
 
@@ -21,17 +23,11 @@ int CheckConfigCommand(const std::vector<std::string>& files, std::ostream& out,
 }
 
 int CheckRulesCommand(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
-  (void)files;
-  (void)out;
-  err << "check rules: the rule engine is not built yet\n";
-  return 1;
+  return rules::CheckRuleFiles(files, out, err);
 }
 
 int TestRulesCommand(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
-  (void)files;
-  (void)out;
-  err << "test rules: the rule engine is not built yet\n";
-  return 1;
+  return rules::RunRuleTests(files, out, err);
 }
 
 }  // namespace codebot::app

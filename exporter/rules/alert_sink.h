@@ -16,4 +16,10 @@ class AlertSink {
   virtual void Send(std::vector<Alert> alerts) = 0;
 };
 
+// Until the notification stages exist: one debug log line per alert handed over.
+class LogAlertSink : public AlertSink {
+ public:
+  void Send(std::vector<Alert> alerts) override;
+};
+
 }  // namespace codebot::rules

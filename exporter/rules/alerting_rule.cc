@@ -81,21 +81,23 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
   for (const auto& sample : result.vector) {
     const TemplateData data{sample.labels,        sample.v, context.external_labels,
                             context.external_url, t_ms,     &context.query};
-    auto expand = [&](const std::string& text) {
-      if (!context.expand) return text;
-      std::string error;
-      std::string expanded = context.expand(spec_.name, text, data, &error);
-      if (!error.empty()) ++out.template_errors;
-      return expanded;
-    };
+    // Labels first, then annotations, expanded together with one template context.
+    std::vector<std::string> texts;
+    texts.reserve(spec_.labels.size() + spec_.annotations.size());
+    for (const auto& label : spec_.labels) texts.push_back(label.value);
+    for (const auto& annotation : spec_.annotations) texts.push_back(annotation.value);
+    if (context.expand && !texts.empty()) {
+      context.expand(spec_.name, data, &texts, &out.template_errors);
+    }
     Labels labels = sample.labels;
     DeleteLabel(&labels, "__name__");
-    for (const auto& label : spec_.labels) SetLabel(&labels, label.name, expand(label.value));
+    size_t next = 0;
+    for (const auto& label : spec_.labels) SetLabel(&labels, label.name, texts[next++]);
     SetLabel(&labels, "alertname", spec_.name);
     Labels annotations;
     annotations.reserve(spec_.annotations.size());
     for (const auto& annotation : spec_.annotations) {
-      annotations.push_back({annotation.name, expand(annotation.value)});
+      annotations.push_back({annotation.name, std::move(texts[next++])});
     }
     ActiveAlert alert;
     alert.labels = labels;

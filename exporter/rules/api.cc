@@ -10,7 +10,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string TrimmedExpr(const std::string& expr) {
+// Prometheus prints the parsed expression in its canonical form.
+std::string Query(const RuleSpec& spec) {
+  if (spec.query) return promql::Format(*spec.query);
+  const std::string& expr = spec.expr;
   const size_t begin = expr.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
   const size_t end = expr.find_last_not_of(" \t\r\n");
@@ -52,8 +55,7 @@ Json RuleObject(const Rule& rule) {
   if (alerting != nullptr) {
     object["state"] = AlertStateName(alerting->State());
     object["name"] = spec.name;
-    // Prometheus prints the parsed expression; the text as written, trimmed, reads the same.
-    object["query"] = TrimmedExpr(spec.expr);
+    object["query"] = Query(spec);
     object["duration"] = Seconds(ToSeconds(spec.hold));
     object["keepFiringFor"] = Seconds(ToSeconds(spec.keep_firing_for));
     object["labels"] = LabelsObject(spec.labels);
@@ -63,7 +65,7 @@ Json RuleObject(const Rule& rule) {
     object["alerts"] = std::move(alerts);
   } else {
     object["name"] = spec.name;
-    object["query"] = TrimmedExpr(spec.expr);
+    object["query"] = Query(spec);
     if (!spec.labels.empty()) object["labels"] = LabelsObject(spec.labels);
   }
   object["health"] = RuleHealthName(status.health);

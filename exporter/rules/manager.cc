@@ -178,8 +178,7 @@ Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
               "Evaluations of the rule group skipped because the previous one ran too long."),
       counter("codebot_exporter_rule_evaluations_total", "Rule evaluations."),
       counter("codebot_exporter_rule_evaluation_failures_total",
-              "Rule evaluations that failed, by reason (query, duplicate_labelset, limit, "
-              "append)."),
+              "Rule evaluations that failed, by reason (query, duplicate_labelset, limit)."),
       counter("codebot_exporter_rule_template_expansion_failures_total",
               "Label or annotation templates that failed to expand."),
       counter("codebot_exporter_rule_alerts_sent_total",

@@ -44,10 +44,11 @@ struct TemplateData {
   const QueryFunc* query;  // for the `query` template function; may be null
 };
 
-// Expands one template of alert `alert_name`; on failure returns Prometheus' text
-// "<error expanding template: ...>" and sets *error.
-using ExpandFunc = std::function<std::string(const std::string& alert_name, const std::string& text,
-                                             const TemplateData& data, std::string* error)>;
+// Expands, in place, the label and annotation templates of alert `alert_name` for one result
+// sample; a template that fails becomes Prometheus' "<error expanding template: ...>" and counts
+// in *failures.
+using ExpandFunc = std::function<void(const std::string& alert_name, const TemplateData& data,
+                                      std::vector<std::string>* texts, int* failures)>;
 
 // A sample a rule writes: ALERTS / ALERTS_FOR_STATE or a recorded series.
 struct OutputSample {

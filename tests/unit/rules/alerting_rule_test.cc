@@ -35,10 +35,9 @@ struct Script {
 
 // A stand-in for the template engine: "{{ $labels.NAME }}" and "{{ $value }}" are replaced,
 // "FAIL" fails. The real engine is tested against promtool elsewhere.
-std::string FakeExpand(const std::string&, const std::string& text, const TemplateData& data,
-                       std::string* error) {
+std::string FakeExpandOne(const std::string& text, const TemplateData& data, int* failures) {
   if (text == "FAIL") {
-    *error = "boom";
+    ++*failures;
     return "<error expanding template: boom>";
   }
   std::string out = text;
@@ -58,6 +57,11 @@ std::string FakeExpand(const std::string&, const std::string& text, const Templa
     out.erase(pos, 24);
   }
   return out;
+}
+
+void FakeExpand(const std::string&, const TemplateData& data, std::vector<std::string>* texts,
+                int* failures) {
+  for (auto& text : *texts) text = FakeExpandOne(text, data, failures);
 }
 
 promql::InstantSample S(Labels labels, double v) { return {std::move(labels), v}; }
