@@ -1,6 +1,7 @@
 #include "exporter/rules/promql/lexer.h"
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <utility>
 
@@ -64,12 +65,28 @@ bool KeywordFor(std::string_view word, TokenType* type) {
   return false;
 }
 
+// Go's %q of a rune: single-quoted, escaping the single quote but not the double one.
 std::string QuoteChar(char c) {
-  // Go's %q of a rune.
-  std::string s(1, c);
   if (c == '\'') return "'\\''";
-  std::string q = QuoteString(s);
+  if (c == '"') return "'\"'";
+  std::string q = QuoteString(std::string(1, c));
   return "'" + q.substr(1, q.size() - 2) + "'";
+}
+
+// Go's %#U of a rune: U+007A 'z'.
+std::string UnicodeName(uint32_t r, std::string_view text) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "U+%04X", r);
+  std::string out = buf;
+  if (r >= 0x20 && r != 0x7f) out += " '" + std::string(text) + "'";
+  return out;
+}
+
+int DigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 16;
 }
 
 class Lexer {
@@ -150,7 +167,12 @@ class Lexer {
       if (!Accept("smhdw")) return false;
       Accept("s");
     }
-    return !IsAlphaNumeric(Peek());
+    // Like Prometheus, a trailing alphanumeric is consumed, and then shows in the error.
+    if (IsAlphaNumeric(Peek())) {
+      ++pos_;
+      return false;
+    }
+    return true;
   }
 
   void NumberOrDuration() {
@@ -162,8 +184,6 @@ class Lexer {
       Emit(TokenType::kDuration);
       return;
     }
-    // Include the offending character, as Prometheus does.
-    if (!AtEnd()) ++pos_;
     Error("bad number or duration syntax: " + QuoteString(in_.substr(start_, pos_ - start_)));
   }
 
@@ -173,7 +193,6 @@ class Lexer {
       return;
     }
     if (!AcceptRemainingDuration()) {
-      if (!AtEnd()) ++pos_;
       Error("bad duration syntax: " + QuoteString(in_.substr(start_, pos_ - start_)));
       return;
     }
@@ -188,17 +207,85 @@ class Lexer {
         return;
       }
       char c = in_[pos_++];
-      if (c == '\\') {
-        if (AtEnd()) {
-          Error("escape sequence not terminated");
-          return;
-        }
-        ++pos_;
-        continue;
-      }
+      if (c == '\\' && !Escape(quote)) return;
       if (c == quote) break;
     }
     Emit(TokenType::kString);
+  }
+
+  // Validates an escape sequence (pos_ just past the backslash) as Prometheus' lexer does.
+  bool Escape(char quote) {
+    if (AtEnd()) {
+      Error("escape sequence not terminated");
+      return false;
+    }
+    char c = in_[pos_++];
+    int digits = 0;
+    int base = 16;
+    uint32_t max = 0x10ffff;
+    switch (c) {
+      case 'a':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+      case 'v':
+      case '\\':
+        return true;
+      case 'x':
+        digits = 2, max = 255;
+        break;
+      case 'u':
+        digits = 4;
+        break;
+      case 'U':
+        digits = 8;
+        break;
+      default:
+        if (c == quote) return true;
+        if (c >= '0' && c <= '7') {
+          digits = 3, base = 8, max = 255;
+          --pos_;  // the first digit is part of the value
+          break;
+        }
+        {
+          // Name the whole (possibly multi-byte) character, as Go does.
+          size_t len = 1;
+          unsigned char u = static_cast<unsigned char>(c);
+          uint32_t r = u;
+          if (u >= 0xc0) {
+            len = u >= 0xf0 ? 4 : u >= 0xe0 ? 3 : 2;
+            r = u & (0x7f >> len);
+            for (size_t k = 1; k < len && pos_ - 1 + k < in_.size(); ++k) {
+              r = (r << 6) | (static_cast<unsigned char>(in_[pos_ - 1 + k]) & 0x3f);
+            }
+          }
+          Error("unknown escape sequence " + UnicodeName(r, in_.substr(pos_ - 1, len)));
+          return false;
+        }
+    }
+    uint32_t value = 0;
+    for (int i = 0; i < digits; ++i) {
+      if (AtEnd()) {
+        Error("escape sequence not terminated");
+        return false;
+      }
+      char d = in_[pos_];
+      if (DigitValue(d) >= base) {
+        Error("illegal character " +
+              UnicodeName(static_cast<unsigned char>(d), in_.substr(pos_, 1)) +
+              " in escape sequence");
+        return false;
+      }
+      value = value * static_cast<uint32_t>(base) + static_cast<uint32_t>(DigitValue(d));
+      ++pos_;
+    }
+    if (value > max || (value >= 0xd800 && value < 0xe000)) {
+      Error("escape sequence is an invalid Unicode code point");
+      return false;
+    }
+    return true;
   }
 
   void RawString() {
@@ -299,6 +386,7 @@ class Lexer {
         return;
       case ')':
         if (paren_depth_ == 0) {
+          start_ = pos_;  // Prometheus reports this just after the parenthesis
           Error("unexpected right parenthesis " + QuoteChar(')'));
           return;
         }
@@ -345,8 +433,9 @@ class Lexer {
         KeywordOrIdentifier();
         return;
       }
-      if (c != ':' || got_colon_) {
-        Error("unexpected character in subquery or range: " + QuoteChar(c));
+      // Inside brackets Prometheus takes any letter for the colon of a subquery.
+      if (got_colon_) {
+        Error("unexpected colon " + QuoteChar(c));
         return;
       }
       got_colon_ = true;

@@ -4,6 +4,8 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 #include <utility>
 
@@ -137,6 +139,73 @@ bool CanBeLabelName(TokenType t) {
          t == TokenType::kLunless || t == TokenType::kAtan2;
 }
 
+// What Go's strconv says about a number it cannot parse.
+std::string NumberError(std::string_view text) {
+  std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  std::strtod(copy.c_str(), &end);
+  bool range = end == copy.c_str() + copy.size() && errno == ERANGE;
+  return "error parsing number: strconv.ParseFloat: parsing " + QuoteString(text) +
+         (range ? ": value out of range" : ": invalid syntax");
+}
+
+// Go's regexp error text for a pattern RE2 rejects (both share one design, so RE2's error code
+// and offending fragment map one to one).
+std::string RegexpError(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re("^(?:" + pattern + ")$", options);
+  const char* what = "regexp/syntax: internal error";
+  switch (re.error_code()) {
+    case RE2::ErrorBadEscape:
+      what = "invalid escape sequence";
+      break;
+    case RE2::ErrorBadCharClass:
+      what = "invalid character class";
+      break;
+    case RE2::ErrorBadCharRange:
+      what = "invalid character class range";
+      break;
+    case RE2::ErrorMissingBracket:
+      what = "missing closing ]";
+      break;
+    case RE2::ErrorMissingParen:
+      what = "missing closing )";
+      break;
+    case RE2::ErrorUnexpectedParen:
+      what = "unexpected )";
+      break;
+    case RE2::ErrorTrailingBackslash:
+      what = "trailing backslash at end of expression";
+      break;
+    case RE2::ErrorRepeatArgument:
+      what = "missing argument to repetition operator";
+      break;
+    case RE2::ErrorRepeatSize:
+      what = "invalid repeat count";
+      break;
+    case RE2::ErrorRepeatOp:
+      what = "invalid nested repetition operator";
+      break;
+    case RE2::ErrorBadPerlOp:
+      what = "invalid or unsupported Perl syntax";
+      break;
+    case RE2::ErrorBadUTF8:
+      what = "invalid UTF-8";
+      break;
+    case RE2::ErrorBadNamedCapture:
+      what = "invalid named capture";
+      break;
+    case RE2::ErrorPatternTooLarge:
+      what = "expression too large";
+      break;
+    default:
+      break;
+  }
+  return std::string("error parsing regexp: ") + what + ": `" + re.error_arg() + "`";
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view input) : input_(input), tokens_(Lex(input)) {}
@@ -145,7 +214,7 @@ class Parser {
     ParseResult result;
     ExprPtr expr;
     if (Peek().type == TokenType::kEOF) {
-      Fail(Peek().pos, "no expression found in input");
+      Fail(0, "no expression found in input");
     } else {
       expr = ParseExpr(0);
       if (!failed_ && Peek().type != TokenType::kEOF) Unexpected(Peek(), "", "");
@@ -389,7 +458,7 @@ class Parser {
         Next();
         auto n = std::make_unique<NumberLiteral>(t.pos);
         auto v = ParseNumberLiteral(t.text);
-        if (!v) return Fail(t.pos, "error parsing number: " + QuoteString(t.text));
+        if (!v) return Fail(t.pos, NumberError(t.text));
         n->value = *v;
         return n;
       }
@@ -589,10 +658,10 @@ class Parser {
         return false;
       }
       try {
-        vs->matchers.emplace_back(type, std::string(name.text), std::move(unquoted));
-      } catch (const std::invalid_argument& e) {
+        vs->matchers.emplace_back(type, std::string(name.text), unquoted);
+      } catch (const std::invalid_argument&) {
         // Parsing happens at rule-load time; a bad regex is a load error, not a crash.
-        Fail(name.pos, e.what());
+        Fail(name.pos, RegexpError(unquoted));
         return false;
       }
       const Token& t = Next();
