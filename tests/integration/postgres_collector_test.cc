@@ -172,6 +172,25 @@ TEST_F(PostgresCollectorTest, SlowUserQueryIsCancelledByTheServerAndTheSessionKe
   EXPECT_GE(Logged("canceling statement due to statement timeout"), 1) << AllLogs();
 }
 
+// Something in the session (a pooler's DISCARD ALL, here a user query) dropped the prepared
+// built-in statement: it is prepared again, in the same session.
+TEST_F(PostgresCollectorTest, DeallocatedBuiltinStatementIsPreparedAgain) {
+  auto source = Source(std::chrono::seconds(2));
+  config::PostgresQuery deallocate;
+  deallocate.name = "deallocate";
+  deallocate.sql = "DEALLOCATE ALL; SELECT 1 AS n";
+  deallocate.columns = {{"n", config::ColumnUsage::kGauge, ""}};
+  source.queries = {deallocate};
+  auto collector = NewCollector(source);
+  for (int i = 0; i < 3; ++i) {
+    const CollectResult result = CollectOnce(*collector, std::chrono::seconds(2));
+    ASSERT_TRUE(result.ok) << i << ": " << result.error_message;
+    EXPECT_EQ(Value(result, "deallocate_n"), 1);
+    EXPECT_TRUE(Find(result, "pg_stat_activity_count") != nullptr);
+  }
+  EXPECT_EQ(Logged("connected to PostgreSQL"), 1);
+}
+
 TEST_F(PostgresCollectorTest, RestartBetweenCollectionsIsNotAFailure) {
   auto collector = NewCollector(Source(std::chrono::seconds(3)));
   ASSERT_TRUE(CollectOnce(*collector, std::chrono::seconds(3)).ok);

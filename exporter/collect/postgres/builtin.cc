@@ -9,7 +9,9 @@ namespace codebot::collect::postgres {
 
 // Every (database, state) and (database, lock mode) pair is listed, zero when absent, so that
 // sums and ratios in alert rules see a series even on a quiet server (postgres_exporter does the
-// same). Each row names the family it feeds; the C++ side only attaches types and help.
+// same). Each row names the family it feeds; the C++ side attaches types and help, and puts the
+// samples in order (sorting is work the database need not do). current_setting() rather than
+// pg_settings: it reads two settings instead of materialising all of them.
 const std::string_view kBuiltinSql = R"SQL(
 WITH states(state) AS (
   VALUES ('active'), ('idle'), ('idle in transaction'), ('idle in transaction (aborted)'),
@@ -69,9 +71,11 @@ SELECT 'pg_database_size_bytes', datname::text, NULL,
        CASE WHEN has_database_privilege(oid, 'CONNECT') THEN pg_database_size(oid)::float8 END
   FROM pg_database
 UNION ALL
-SELECT 'pg_settings_' || name, NULL, NULL, setting::float8
-  FROM pg_settings
- WHERE name IN ('max_connections', 'superuser_reserved_connections')
+SELECT v.family, NULL, NULL, v.value
+  FROM (VALUES
+   ('pg_settings_max_connections', current_setting('max_connections')::float8),
+   ('pg_settings_superuser_reserved_connections',
+    current_setting('superuser_reserved_connections')::float8)) v(family, value)
 UNION ALL
 SELECT 'pg_static', NULL, version(), current_setting('server_version_num')::float8
 UNION ALL
@@ -86,7 +90,6 @@ SELECT v.family, NULL, NULL, v.value
     END::float8),
    ('pg_postmaster_start_time_seconds',
     extract(epoch FROM pg_postmaster_start_time())::float8)) v(family, value)
-ORDER BY 1, 2, 3
 )SQL";
 
 namespace {
@@ -202,6 +205,10 @@ std::vector<Family> MapBuiltin(const Table& table) {
     families[it->second].Add(std::move(labels), *value);
   }
   std::erase_if(families, [](const Family& family) { return family.samples.empty(); });
+  for (auto& family : families) {
+    std::sort(family.samples.begin(), family.samples.end(),
+              [](const Sample& a, const Sample& b) { return a.labels < b.labels; });
+  }
   return families;
 }
 

@@ -67,6 +67,9 @@ using detail::CleanMessage;
 
 constexpr std::array<std::string_view, 3> kQueryErrorReasons = {"query", "timeout", "connect"};
 
+// Name of the built-in statement, prepared in each session.
+constexpr const char* kBuiltinStatement = "codebot_exporter_builtin";
+
 // Time the server gets to report a cancelled statement before the watchdog cuts the connection.
 constexpr std::chrono::milliseconds kServerMargin{100};
 
@@ -74,9 +77,10 @@ constexpr std::chrono::milliseconds kServerMargin{100};
 struct Outcome {
   bool ok = false;
   Table table;
-  std::string reason;   // on failure
-  std::string message;  // on failure, one sanitised line
-  bool lost = false;    // the connection is unusable and must be dropped
+  std::string reason;    // on failure
+  std::string message;   // on failure, one sanitised line
+  std::string sqlstate;  // on failure, when the server reported one
+  bool lost = false;     // the connection is unusable and must be dropped
 };
 
 Table ToTable(const pqxx::result& result) {
@@ -130,7 +134,7 @@ class PostgresCollector : public Collector {
         Outcome connected = Connect(deadline);
         if (!connected.ok) return Fail(connected.reason, connected.message);
       }
-      builtin = Run(builtin_sql_, deadline);
+      builtin = RunBuiltin(deadline);
       if (builtin.ok) break;
       if (builtin.lost) Drop();
       // A connection kept from an earlier collection may have died with a server restart in
@@ -201,11 +205,12 @@ class PostgresCollector : public Collector {
       outcome.message = CleanMessage(e.what());
       return outcome;
     }
-    // Session settings in one round trip. read-only: a query in the config can never write.
+    // Session settings and the built-in statement in one round trip. read-only: a query in the
+    // config can never write.
     const std::string timeout_ms = std::to_string(config_.timeout.count());
     Outcome setup =
         Run("SET statement_timeout = " + timeout_ms + "; SET lock_timeout = " + timeout_ms +
-                "; SET default_transaction_read_only = on",
+                "; SET default_transaction_read_only = on; " + prepare_builtin_,
             deadline, /*server_deadline=*/false);
     if (!setup.ok) {
       Drop();
@@ -217,6 +222,18 @@ class PostgresCollector : public Collector {
                                           {"server_version", conn_->server_version()}});
     outcome.ok = true;
     return outcome;
+  }
+
+  // The built-in statement, prepared once per session: parsing and planning it (the system views
+  // expand into a large plan) costs the server more than running it. A session that lost it (a
+  // pooler's DISCARD ALL) prepares it again.
+  Outcome RunBuiltin(Deadline deadline) {
+    static constexpr std::string_view kUndefinedPreparedStatement = "26000";
+    Outcome outcome = Run(std::string("EXECUTE ") + kBuiltinStatement, deadline);
+    if (outcome.ok || outcome.sqlstate != kUndefinedPreparedStatement) return outcome;
+    Outcome prepared = Run(prepare_builtin_, deadline, /*server_deadline=*/false);
+    if (!prepared.ok) return prepared;
+    return Run(std::string("EXECUTE ") + kBuiltinStatement, deadline);
   }
 
   // One statement outside a transaction block (no BEGIN/COMMIT round trips), under the watchdog.
@@ -252,6 +269,7 @@ class PostgresCollector : public Collector {
       outcome.message = CleanMessage(e.what());
     } catch (const pqxx::sql_error& e) {
       const bool fired = watchdog.Disarm();
+      outcome.sqlstate = e.sqlstate();
       outcome.reason = fired ? "timeout" : detail::SqlStateReason(e.sqlstate());
       outcome.lost = fired || outcome.reason == "connect";
       outcome.message = CleanMessage(e.what());
@@ -339,7 +357,8 @@ class PostgresCollector : public Collector {
     return family;
   }
 
-  const std::string builtin_sql_{kBuiltinSql};
+  const std::string prepare_builtin_ =
+      std::string("PREPARE ") + kBuiltinStatement + " AS " + std::string(kBuiltinSql);
   config::PostgresSource config_;
   std::string dsn_;
   DsnInfo dsn_info_;

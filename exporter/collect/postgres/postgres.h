@@ -4,9 +4,11 @@
 // user-defined queries of sources.postgres.queries.
 //
 // It must never be a burden on the database it watches: one connection, opened on the first
-// collection and reused, read-only, with statement_timeout and lock_timeout set to the source's
-// timeout, and one round trip for every built-in metric. It must never block past its deadline:
-// every query runs under a watchdog that shuts the socket down when the deadline passes
+// collection and reused, read-only, with lock_timeout and a statement_timeout that ends each
+// statement a little before the collection's deadline (so the server cancels a slow query and
+// the session survives), and one round trip for every built-in metric, a statement prepared once
+// per session. It must never block past its deadline: every query also runs under a watchdog that
+// shuts the socket down when the deadline passes, for a server that no longer answers at all
 // (connecting is bounded by libpq's connect_timeout, in whole seconds and at least 2). A broken
 // or timed-out connection is dropped and opened again on the next collection. The password never
 // reaches a log line, an error or a label: it is registered with the sanitiser as soon as the DSN

@@ -40,8 +40,11 @@ TEST(BuiltinTest, RowsBecomeTypedFamiliesWithPostgresExporterLabels) {
   ASSERT_NE(activity, nullptr);
   EXPECT_EQ(activity->type, MetricType::kGauge);
   ASSERT_EQ(activity->samples.size(), 2u);
-  EXPECT_EQ(activity->samples[0].labels, (Labels{{"datname", "codebot"}, {"state", "idle"}}));
-  EXPECT_EQ(activity->samples[0].value, 3);
+  // Samples come out sorted by labels, whatever order the rows came in.
+  EXPECT_EQ(activity->samples[0].labels, (Labels{{"datname", "codebot"}, {"state", "active"}}));
+  EXPECT_EQ(activity->samples[0].value, 1);
+  EXPECT_EQ(activity->samples[1].labels, (Labels{{"datname", "codebot"}, {"state", "idle"}}));
+  EXPECT_EQ(activity->samples[1].value, 3);
 
   const Family* locks = Find(families, "pg_locks_waiting");
   ASSERT_NE(locks, nullptr);
