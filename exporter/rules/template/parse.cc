@@ -1131,9 +1131,31 @@ class Parser {
       n->float64 = r;
       return n;
     }
-    if (token.type == ItemType::kComplex || (!t.empty() && t.back() == 'i')) {
-      Errorf("complex number " + t + " is not supported");
-      return nullptr;
+    if (token.type == ItemType::kComplex) {
+      // "1+2i": split at the sign that starts the imaginary part (not an exponent's sign).
+      size_t split = std::string::npos;
+      for (size_t k = t.size() - 1; k > 0; --k) {
+        const char prev = static_cast<char>(t[k - 1] | 0x20);
+        if ((t[k] == '+' || t[k] == '-') && prev != 'e' && prev != 'p') {
+          split = k;
+          break;
+        }
+      }
+      std::string error;
+      if (split == std::string::npos || !ParseGoFloat(t.substr(0, split), &n->real, &error) ||
+          !ParseGoFloat(t.substr(split, t.size() - split - 1), &n->imag, &error)) {
+        Errorf("illegal number syntax: " + text::Quote(t));
+        return nullptr;
+      }
+      n->is_complex = true;
+      return n;
+    }
+    if (!t.empty() && t.back() == 'i') {
+      std::string error;
+      if (ParseGoFloat(std::string_view(t).substr(0, t.size() - 1), &n->imag, &error)) {
+        n->is_complex = true;
+        return n;
+      }
     }
     uint64_t u = 0;
     if (ParseGoUint(t, &u)) {

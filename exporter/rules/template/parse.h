@@ -140,9 +140,12 @@ struct NumberNode : Node {
   bool is_int = false;
   bool is_uint = false;
   bool is_float = false;
+  bool is_complex = false;
   int64_t int64 = 0;
   uint64_t uint64 = 0;
   double float64 = 0;
+  double real = 0;  // is_complex
+  double imag = 0;
   std::string text;
 };
 

@@ -467,7 +467,7 @@ Value MakeQueryResult(const std::vector<QuerySample>& samples) {
   items.reserve(samples.size());
   for (const auto& s : samples) {
     items.push_back(
-        Value::Struct({{"Labels", Value::StringMap(s.labels)}, {"Value", Value::Float(s.value)}},
+        Value::Struct({{"Labels", Value::FromLabels(s.labels)}, {"Value", Value::Float(s.value)}},
                       std::string(kSampleType), true));
   }
   return Value::List(std::move(items), std::string(kQueryResultType));
@@ -493,8 +493,8 @@ AlertTemplateExpander::AlertTemplateExpander(std::string_view alert_name, const 
                                              PrometheusContext ctx)
     : name_(AlertTemplateName(alert_name)), alert_name_(alert_name) {
   const std::string external_url = ctx.external_url.value_or("");
-  data_ = Value::Struct({{"Labels", Value::StringMap(labels)},
-                         {"ExternalLabels", Value::StringMap(external_labels)},
+  data_ = Value::Struct({{"Labels", Value::FromLabels(labels)},
+                         {"ExternalLabels", Value::FromLabels(external_labels)},
                          {"ExternalURL", Value::String(external_url)},
                          {"Value", Value::Float(value)}},
                         std::string(kAlertDataType));

@@ -9,7 +9,7 @@
 // continue), with/else, define/template/block, literals (strings, raw strings, numbers incl.
 // 0x/0o/0b/_ forms and 'c' runes, true/false, nil), and the built-ins and, or, not, len, index,
 // slice, print, printf, println, eq, ne, lt, le, gt, ge, html, js, urlquery, call. Complex
-// number literals are rejected.
+// number literals print as Go prints them but take part in no arithmetic or comparison.
 #pragma once
 
 #include <map>

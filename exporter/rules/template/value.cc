@@ -29,7 +29,7 @@ Value Value::Map(std::map<std::string, Value> entries, Value zero, std::string t
   return Value(Data(std::shared_ptr<const MapData>(std::move(data))));
 }
 
-Value Value::StringMap(const Labels& labels, MethodSetPtr methods) {
+Value Value::FromLabels(const Labels& labels, MethodSetPtr methods) {
   std::map<std::string, Value> entries;
   for (const auto& label : labels) entries.emplace(label.name, String(label.value));
   return Map(std::move(entries), String(""), "map[string]string", std::move(methods));

@@ -50,7 +50,7 @@ class Value {
                    std::string type_name = "map[string]interface {}",
                    MethodSetPtr methods = nullptr);
   // map[string]string, the type of Prometheus' $labels and Alertmanager's KV.
-  static Value StringMap(const Labels& labels, MethodSetPtr methods = nullptr);
+  static Value FromLabels(const Labels& labels, MethodSetPtr methods = nullptr);
   static Value StringMap(std::map<std::string, std::string> entries,
                          MethodSetPtr methods = nullptr);
   // A struct (fields in declaration order) or, with pointer=true, a pointer to one. `stringer`
