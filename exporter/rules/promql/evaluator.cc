@@ -494,8 +494,8 @@ bool Evaluator::VectorBinop(const BinaryExpr& b, Vector* lhs_in, Vector* rhs_in,
     }
 
     // Result labels: the "many" side's, trimmed for one-to-one matching, plus group_x labels
-    // taken from the "one" side.
-    Labels metric = s.labels;
+    // taken from the "one" side. Each "many" sample is used once, so its labels can move.
+    Labels metric = std::move(s.labels);
     if (drop_name) DropMetricName(&metric);
     if (b.card == Cardinality::kOneToOne) {
       if (b.on) {

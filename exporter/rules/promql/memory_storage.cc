@@ -24,7 +24,11 @@ bool MemoryStorage::Append(const Labels& labels, int64_t t, double v) {
   auto it = by_labels_.find(key);
   if (it == by_labels_.end()) {
     size_t index = series_.size();
-    by_name_[std::string(LabelValue(key, "__name__"))].push_back(index);
+    // Each name's list stays in label order, so Select needs no sorting.
+    auto& names = by_name_[std::string(LabelValue(key, "__name__"))];
+    auto pos = std::upper_bound(names.begin(), names.end(), key,
+                                [&](const Labels& k, size_t i) { return k < series_[i].labels; });
+    names.insert(pos, index);
     it = by_labels_.emplace(key, index).first;
     series_.push_back(Series{std::move(key), {}});
   }
@@ -61,7 +65,6 @@ void MemoryStorage::Select(const std::vector<Matcher>& matchers, int64_t mint, i
       break;
     }
   }
-  const size_t first_out = out->size();
   auto consider = [&](const Series& s) {
     for (const auto& m : matchers) {
       if (!m.Matches(LabelValue(s.labels, m.name()))) return;
@@ -73,14 +76,12 @@ void MemoryStorage::Select(const std::vector<Matcher>& matchers, int64_t mint, i
     if (lo == hi) return;
     out->push_back(SeriesData{s.labels, std::vector<Point>(lo, hi)});
   };
+  // Label order, as Prometheus' storage returns series.
   if (candidates) {
     for (size_t i : *candidates) consider(series_[i]);
   } else {
-    for (const auto& s : series_) consider(s);
+    for (const auto& [labels, index] : by_labels_) consider(series_[index]);
   }
-  // Label order, as Prometheus' storage returns series.
-  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first_out), out->end(),
-            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
 }
 
 }  // namespace codebot::promql
