@@ -1,0 +1,60 @@
+// The Go text forms that promtool's messages and Prometheus' API use.
+#include "exporter/rules/format.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace codebot::rules {
+namespace {
+
+TEST(GoDuration, PrintsLikeTimeDurationString) {
+  EXPECT_EQ(GoDurationString(0), "0s");
+  EXPECT_EQ(GoDurationString(500), "500ms");
+  EXPECT_EQ(GoDurationString(1500), "1.5s");
+  EXPECT_EQ(GoDurationString(15000), "15s");
+  EXPECT_EQ(GoDurationString(60000), "1m0s");
+  EXPECT_EQ(GoDurationString(90000), "1m30s");
+  EXPECT_EQ(GoDurationString(7200000), "2h0m0s");
+  EXPECT_EQ(GoDurationString(3661250), "1h1m1.25s");
+  EXPECT_EQ(GoDurationString(-90000), "-1m30s");
+}
+
+TEST(GoFloat, ShortestExponentForm) {
+  EXPECT_EQ(FormatFloatExp(0, true), "0E+00");
+  EXPECT_EQ(FormatFloatExp(1, true), "1E+00");
+  EXPECT_EQ(FormatFloatExp(0.1, true), "1E-01");
+  EXPECT_EQ(FormatFloatExp(3.125, true), "3.125E+00");
+  EXPECT_EQ(FormatFloatExp(0.12195121951219512, true), "1.2195121951219512E-01");
+  EXPECT_EQ(FormatFloatExp(123456, false), "1.23456e+05");
+  EXPECT_EQ(FormatFloatExp(1e-300, false), "1e-300");
+  EXPECT_EQ(FormatFloatExp(INFINITY, true), "+Inf");
+  EXPECT_EQ(FormatFloatExp(-INFINITY, true), "-Inf");
+  EXPECT_EQ(FormatFloatExp(NAN, false), "NaN");
+}
+
+TEST(Rfc3339, MillisecondsWithoutTrailingZeros) {
+  EXPECT_EQ(Rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(Rfc3339(1680343200250), "2023-04-01T10:00:00.25Z");
+  EXPECT_EQ(Rfc3339(1680343200123), "2023-04-01T10:00:00.123Z");
+  EXPECT_EQ(Rfc3339(-1000), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(Rfc3339(std::numeric_limits<int64_t>::min()), "0001-01-01T00:00:00Z");
+}
+
+TEST(GoQuote, EscapesLikeStrconvQuote) {
+  EXPECT_EQ(GoQuote("up"), "\"up\"");
+  EXPECT_EQ(GoQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(GoQuote("x\ny\t"), "\"x\\ny\\t\"");
+  EXPECT_EQ(GoQuote(std::string("\x01", 1)), "\"\\x01\"");
+  EXPECT_EQ(GoQuote("héllo"), "\"héllo\"");
+  EXPECT_EQ(GoQuote("\xff"), "\"\\xff\"");
+}
+
+TEST(LabelsString, BracesCommaSpaceAndQuotedValues) {
+  EXPECT_EQ(LabelsString({}), "{}");
+  EXPECT_EQ(LabelsString({{"__name__", "up"}, {"job", "a\"b"}}),
+            "{__name__=\"up\", job=\"a\\\"b\"}");
+}
+
+}  // namespace
+}  // namespace codebot::rules
