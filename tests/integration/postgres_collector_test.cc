@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -232,6 +233,30 @@ TEST_F(PostgresCollectorTest, HungServerFailsWithTimeoutOnBothPaths) {
   server_->Signal(SIGCONT);
   result = CollectOnce(*collector, std::chrono::seconds(2));
   EXPECT_TRUE(result.ok) << result.error_message;
+}
+
+// dsn_file is read on every collection: a rotated secret takes effect without a restart.
+TEST_F(PostgresCollectorTest, RotatedDsnFileIsPickedUp) {
+  testing::TempDir dir;
+  const std::string file = dir.File("dsn");
+  testing::WriteFile(file, "host=127.0.0.1 port=" + std::to_string(server_->port()) +
+                               " user=codebot dbname=codebot sslmode=disable password=Stale" +
+                               server_->password() + "\n");
+  auto source = Source(std::chrono::seconds(2));
+  source.dsn.inline_value.clear();
+  source.dsn.file = file;
+  auto collector = NewCollector(source);
+  CollectResult result = CollectOnce(*collector, std::chrono::seconds(2));
+  EXPECT_EQ(result.error_reason, "auth") << result.error_message;
+  testing::WriteFile(file, server_->KeyValueDsn() + "\n");
+  result = CollectOnce(*collector, std::chrono::seconds(2));
+  EXPECT_TRUE(result.ok) << result.error_message;
+  EXPECT_EQ(Value(result, "pg_up"), 1);
+  std::remove(file.c_str());
+  result = CollectOnce(*collector, std::chrono::seconds(2));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error_reason, "other");
+  EXPECT_NE(result.error_message.find("cannot read the DSN"), std::string::npos);
 }
 
 TEST_F(PostgresCollectorTest, WrongPasswordIsAuthAndNeverShown) {

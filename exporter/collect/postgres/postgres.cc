@@ -117,7 +117,7 @@ class PostgresCollector : public Collector {
   explicit PostgresCollector(config::PostgresSource config) : config_(std::move(config)) {
     std::string error;
     if (auto dsn = config_.dsn.Resolve(&error)) UseDsn(*dsn);
-    instance_ = InstanceOf(dsn_info_);
+    if (instance_.empty()) instance_ = InstanceOf(dsn_info_);
     for (const auto& query : config_.queries) {
       auto& state = queries_[query.name];
       for (auto reason : kQueryErrorReasons) state.errors[std::string(reason)] = 0;
@@ -177,6 +177,8 @@ class PostgresCollector : public Collector {
     dsn_ = dsn;
     dsn_info_ = ParseDsn(dsn_);
     if (!dsn_info_.password.empty()) sanitize::RegisterSecret(dsn_info_.password);
+    // A rotated DSN file may name another server: the series follow it.
+    if (dsn_info_.ok) instance_ = InstanceOf(dsn_info_);
   }
 
   void Drop() { conn_.reset(); }
