@@ -465,6 +465,159 @@ const std::vector<std::string> kExpressions = {
     "holt_winters(up[5m], 1, 0.5)",
 };
 
+// Malformed (and a few valid) expressions: both parsers must accept or reject each, and reject
+// with the same "line:col: parse error: message".
+const std::vector<std::string> kParseInputs = {
+    "1 +",
+    "sum(rate(foo[5m])",
+    "foo{a=\"b\"",
+    "foo[5m",
+    "foo bar",
+    "rate(foo)",
+    "sum by (job (foo)",
+    "sum(foo) by job",
+    "foo{a=~\"(\"}",
+    "foo{a!\"b\"}",
+    "foo offset",
+    "foo offset 5",
+    "foo[5]",
+    "foo[5m:1]",
+    "foo[0s]",
+    "foo offset 0s",
+    "1 > 2",
+    "foo and 1",
+    "sum(foo, bar)",
+    "topk(foo)",
+    "unknown_fn(foo)",
+    "RATE(foo[5m])",
+    "rate(foo[5m], 1)",
+    "label_join(foo)",
+    "round(foo, 1, 2)",
+    "(foo) offset 5m",
+    "(foo)[5m]",
+    "foo offset 5m [5m]",
+    "foo offset 5m offset 1m",
+    "1 == 1",
+    "foo + on(a) group_left(a) bar",
+    "foo and on(a) group_left bar",
+    "foo and bool bar",
+    "foo + bool bar",
+    "-\"a\"",
+    "-foo[5m]",
+    "\"a\" + 1",
+    "{}",
+    "{a=\"\"}",
+    "foo{__name__=\"bar\"}",
+    "count_values(1, foo)",
+    "quantile(\"a\", foo)",
+    "foo{a=\"\\z\"}",
+    "foo{a='\\\"'}",
+    "1 + on(a) 2",
+    "sum by (a b) (foo)",
+    "foo[5m:1m][5m]",
+    "rate(foo[5m:1m][5m:1m])",
+    "foo{",
+    ")",
+    "foo)",
+    "foo]",
+    "foo[5m]]",
+    "{a=\"b\"}[5m] + 1",
+    "abs(foo,)",
+    "sum(foo) without (",
+    "0x",
+    "1e",
+    "08",
+    "010",
+    "..5",
+    "5m",
+    "foo + group_left bar",
+    "foo + on bar",
+    "foo + on(a,) bar",
+    "foo + on(a b) bar",
+    "foo + ignoring(a) group_left(b bar",
+    "sum without(a,b,) (foo)",
+    "sum(foo) by (a) by (b)",
+    "sum by (a) (foo) by (b)",
+    "count_values(\"a\", foo, bar)",
+    "topk(1, foo, bar)",
+    "sum()",
+    "quantile(foo)",
+    "foo{a=\"b\",}",
+    "foo{,}",
+    "foo{a}",
+    "foo{a=}",
+    "foo{a=\"b\" c=\"d\"}",
+    "foo{a=1}",
+    "foo{1=\"a\"}",
+    "foo{a:b=\"c\"}",
+    "{__name__=\"foo\", __name__=\"bar\"}",
+    "foo:bar{a=\"b\"}",
+    "sum:foo",
+    "rate(foo[5m] offset -1m)",
+    "foo offset -5m",
+    "foo offset - 5m",
+    "foo[1h30m]",
+    "foo[30m1h]",
+    "foo[5ms]",
+    "foo[5d]",
+    "foo[1y2w]",
+    "foo[5x]",
+    "foo[5m:1m:1m]",
+    "foo[:5m]",
+    "foo[5m:]",
+    "foo[5m:1m",
+    "`raw",
+    "\"unterminated",
+    "'a\\x4g'",
+    "'a\\u12'",
+    "\"\\777\"",
+    "\"\\400\"",
+    "\"\\uD800\"",
+    "1 + 2 +",
+    "(1 + 2",
+    "((1)",
+    "1 2",
+    "sum(rate(foo[5m])) by job",
+    "abs()",
+    "abs(1)",
+    "vector(\"a\")",
+    "scalar(1)",
+    "histogram_quantile(foo, bar)",
+    "label_replace(foo, 1, \"a\", \"b\", \"c\")",
+    "time(1)",
+    "foo{a=\"b\"} offset 5m[5m]",
+    "-{a=\"b\"}[5m]",
+    "+1",
+    "- - 1",
+    "1 ^^ 2",
+    "1 == bool",
+    "foo == bool on(a) bar",
+    "a.b",
+    "foo$",
+    "foo # comment",
+    "# only comment",
+    "1 atan2 2",
+    "foo atan2 bar",
+    "and",
+    "sum",
+    "by",
+    "on",
+    "bool",
+    "offset",
+    "sum{a=\"b\"}",
+    "by{a=\"b\"}",
+    "on{a=\"b\"}",
+    "nan",
+    "NaN + inF",
+    "0x1F",
+    "1_000",
+    ".",
+    "1.2.3",
+    "1ee3",
+    "1e+",
+    "5m + 1",
+};
+
 bool UsesLibm(const std::string& expr) {
   for (const char* fn :
        {"exp(", "ln(", "log2(", "log10(", "sin(", "cos(", "tan(", "sinh(", "cosh(", "tanh(", "asin",
@@ -668,6 +821,29 @@ TEST_F(PrometheusDiffTest, SameResultsAsPrometheus) {
   // Not vacuous: most comparisons had data, and the error cases did fail in Prometheus.
   EXPECT_GT(stats.with_samples, compared * 2 / 3) << stats.with_samples << " of " << compared;
   EXPECT_GE(stats.errors, 40) << stats.errors;
+}
+
+TEST_F(PrometheusDiffTest, SameParseErrorsAsPrometheus) {
+  ASSERT_TRUE(started_) << setup_error_;
+  int rejected = 0;
+  for (const auto& expr : kParseInputs) {
+    json answer = server_->Get("/api/v1/query?query=" + testing::UrlEncode(expr) +
+                               "&time=" + std::to_string(kStart / 1000));
+    ASSERT_FALSE(answer.is_null()) << expr;
+    ParseResult parsed = Parse(expr);
+    if (answer["status"] == "success" || answer["errorType"] != "bad_data") {
+      // Prometheus parsed it (it may still fail to evaluate); so must we.
+      EXPECT_TRUE(parsed.ok()) << expr << ": " << parsed.error.ToString();
+      continue;
+    }
+    ++rejected;
+    std::string want = answer["error"].get<std::string>();
+    const std::string prefix = "invalid parameter \"query\": ";
+    if (want.rfind(prefix, 0) == 0) want = want.substr(prefix.size());
+    ASSERT_FALSE(parsed.ok()) << expr << ": Prometheus says " << want;
+    EXPECT_EQ(parsed.error.ToString(), want) << expr;
+  }
+  EXPECT_GE(rejected, 100);
 }
 
 // The backfill must really hold our data, or every comparison above would be vacuous.
