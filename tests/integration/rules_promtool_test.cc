@@ -1,0 +1,273 @@
+// `codebot-exporter test rules` / `check rules` next to the real promtool 2.42: the shared
+// conformance tests, the shipped rules/tests, and deliberately failing files must get the same
+// verdict from both, and for failing unit tests the same report, line for line.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tests/support/env.h"
+#include "tests/support/process.h"
+
+namespace codebot::testing {
+namespace {
+
+struct ToolRun {
+  int code = -1;
+  std::string output;  // stdout and stderr, in the order they were written
+};
+
+ToolRun RunTool(std::vector<std::string> argv, const std::string& cwd = "") {
+  if (!cwd.empty()) {
+    // Relative paths in the output then read the same for both tools.
+    std::vector<std::string> shell = {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd};
+    shell.insert(shell.end(), argv.begin(), argv.end());
+    argv = std::move(shell);
+  }
+  ToolRun run;
+  run.code = RunCommand(argv, &run.output, "", std::chrono::seconds(60));
+  return run;
+}
+
+ToolRun Promtool(const std::vector<std::string>& args, const std::string& cwd = "") {
+  std::vector<std::string> argv = {"promtool"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunTool(argv, cwd);
+}
+
+ToolRun Ours(const std::vector<std::string>& args, const std::string& cwd = "") {
+  std::vector<std::string> argv = {ExporterBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunTool(argv, cwd);
+}
+
+std::vector<std::string> TestFiles(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with("_test.yml")) files.push_back(name);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class PromtoolAgreement : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(HaveProgram("promtool")) << "promtool is not installed"; }
+
+  // Both tools on the same file, from the same directory: same exit code, same report.
+  void ExpectSameReport(const std::string& dir, const std::string& file, int expected_code) {
+    const ToolRun theirs = Promtool({"test", "rules", file}, dir);
+    const ToolRun ours = Ours({"test", "rules", file}, dir);
+    EXPECT_EQ(theirs.code, expected_code) << file << ":\n" << theirs.output;
+    EXPECT_EQ(ours.code, theirs.code) << file << ":\n" << ours.output;
+    EXPECT_EQ(ours.output, theirs.output) << file;
+  }
+};
+
+TEST_F(PromtoolAgreement, SharedConformanceTestsPassUnderBoth) {
+  const std::string dir = SharedDir() + "/conformance/rules";
+  const auto files = TestFiles(dir);
+  ASSERT_GE(files.size(), 3u) << "no conformance tests in " << dir;
+  for (const auto& file : files) ExpectSameReport(dir, file, 0);
+  // All at once, as the README runs them.
+  std::vector<std::string> args = {"test", "rules"};
+  args.insert(args.end(), files.begin(), files.end());
+  EXPECT_EQ(Ours(args, dir).code, 0);
+}
+
+TEST_F(PromtoolAgreement, ShippedRuleTestsPassUnderBoth) {
+  const std::string dir = SourceDir() + "/rules/tests";
+  const auto files = TestFiles(dir);
+  ASSERT_GE(files.size(), 4u);
+  for (const auto& file : files) ExpectSameReport(dir, file, 0);
+}
+
+TEST_F(PromtoolAgreement, ShippedAndSharedRuleFilesPassCheckRules) {
+  for (const std::string& file : {SourceDir() + "/rules/alerts.yml",
+                                  SharedDir() + "/conformance/rules/bot-alerts.rules.yml"}) {
+    const ToolRun theirs = Promtool({"check", "rules", file});
+    const ToolRun ours = Ours({"check", "rules", file});
+    EXPECT_EQ(theirs.code, 0) << theirs.output;
+    EXPECT_EQ(ours.code, 0) << ours.output;
+    EXPECT_EQ(ours.output, theirs.output);
+  }
+}
+
+// Failing unit tests against the shared rule file (referenced where it is, never copied).
+class FailingFixtures : public PromtoolAgreement {
+ protected:
+  void Write(const std::string& name, const std::string& body) {
+    WriteFile(dir_.File(name), "rule_files:\n  - " + SharedDir() +
+                                   "/conformance/rules/bot-alerts.rules.yml\n" + body);
+  }
+  TempDir dir_;
+};
+
+const char kDownSeries[] = R"(evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'up{job="bot", instance="bot-1:8080"}'
+        values: '1 1 0 0 0 0 0 1 1'
+)";
+
+TEST_F(FailingFixtures, WrongExpectedValue) {
+  Write("value_test.yml", std::string(kDownSeries) + R"(    promql_expr_test:
+      - expr: up
+        eval_time: 1m
+        exp_samples:
+          - labels: 'up{job="bot", instance="bot-1:8080"}'
+            value: 1
+)");
+  ExpectSameReport(dir_.path(), "value_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, WrongLabels) {
+  Write("labels_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
+      - eval_time: 1m
+        alertname: BotServiceDown
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              job: bot
+              instance: bot-1:8080
+            exp_annotations:
+              summary: "Target bot-1:8080 of job bot is down"
+              description: "up is 0 for bot-1:8080."
+    promql_expr_test:
+      - expr: up == 0
+        eval_time: 1m
+        exp_samples:
+          - labels: 'up{job="bot", instance="bot-2:8080"}'
+            value: 0
+)");
+  ExpectSameReport(dir_.path(), "labels_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, MissingAlert) {
+  // Firing at 1m but not expected; expected at 45s but only pending then.
+  Write("missing_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
+      - eval_time: 1m
+        alertname: BotServiceDown
+        exp_alerts: []
+      - eval_time: 45s
+        alertname: BotServiceDown
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              job: bot
+              instance: bot-1:8080
+            exp_annotations:
+              summary: "Target bot-1:8080 of job bot is down"
+              description: "up is 0 for bot-1:8080."
+)");
+  ExpectSameReport(dir_.path(), "missing_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, WrongAnnotationAndExtraAlert) {
+  Write("annotation_test.yml", std::string(kDownSeries) + R"(    name: annotations
+    alert_rule_test:
+      - eval_time: 90s
+        alertname: BotServiceDown
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              job: bot
+              instance: bot-1:8080
+            exp_annotations:
+              summary: "Target bot-1:8080 of job bot is down"
+              description: "up is 1 for bot-1:8080."
+          - exp_labels:
+              severity: critical
+              job: bot
+              instance: bot-2:8080
+)");
+  ExpectSameReport(dir_.path(), "annotation_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, KeepFiringForAndPercentages) {
+  // GitHubAPIRateLimitCritical (keep_firing_for: 2m) after the quota recovers at 2m: firing at
+  // 3m and expected not to be, and the other way round at 4m; humanizePercentage in both.
+  Write("keep_test.yml", R"(evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'github_api_rate_limit_limit{resource="core"}'
+        values: '5000x6'
+      - series: 'github_api_rate_limit_remaining{resource="core"}'
+        values: '425 425 5000 5000 5000 5000 5000'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: GitHubAPIRateLimitCritical
+        exp_alerts: []
+      - eval_time: 4m
+        alertname: GitHubAPIRateLimitCritical
+        exp_alerts:
+          - exp_labels: {severity: critical, resource: core}
+    promql_expr_test:
+      - expr: github_api_rate_limit_remaining / github_api_rate_limit_limit
+        eval_time: 1m
+        exp_samples:
+          - labels: '{resource="core"}'
+            value: 0.085
+)");
+  ExpectSameReport(dir_.path(), "keep_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, EvaluationError) {
+  WriteFile(dir_.File("dup.rules.yml"), R"(groups:
+  - name: dup
+    rules:
+      - alert: SameLabels
+        expr: up
+        labels:
+          instance: all
+)");
+  WriteFile(dir_.File("eval_test.yml"), R"(rule_files: [dup.rules.yml]
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{instance="a"}'
+        values: '1x3'
+      - series: 'up{instance="b"}'
+        values: '_ _ 1'
+    alert_rule_test:
+      - eval_time: 3m
+        alertname: SameLabels
+        exp_alerts: []
+)");
+  ExpectSameReport(dir_.path(), "eval_test.yml", 1);
+}
+
+TEST_F(FailingFixtures, BrokenFilesFailUnderBoth) {
+  // The messages differ (ours carry file:line:col); the verdicts must not.
+  WriteFile(dir_.File("broken.rules.yml"), R"(groups:
+  - name: broken
+    rules:
+      - alert: Broken
+        expr: sum(rate(up[5m])
+)");
+  WriteFile(dir_.File("broken_test.yml"),
+            "rule_files: [broken.rules.yml]\ntests:\n"
+            "  - interval: 1m\n");
+  WriteFile(dir_.File("series_test.yml"),
+            std::string(kDownSeries).replace(std::string(kDownSeries).find("'1 1 0"), 6, "'1 x 0"));
+  for (const std::string file : {"broken_test.yml", "series_test.yml"}) {
+    const ToolRun theirs = Promtool({"test", "rules", file}, dir_.path());
+    const ToolRun ours = Ours({"test", "rules", file}, dir_.path());
+    EXPECT_EQ(theirs.code, 1) << theirs.output;
+    EXPECT_EQ(ours.code, 1) << ours.output;
+  }
+  const ToolRun theirs = Promtool({"check", "rules", "broken.rules.yml"}, dir_.path());
+  const ToolRun ours = Ours({"check", "rules", "broken.rules.yml"}, dir_.path());
+  EXPECT_EQ(theirs.code, 1);
+  EXPECT_EQ(ours.code, 1);
+  EXPECT_NE(ours.output.find("broken.rules.yml:5:31: group \"broken\", rule 1, \"Broken\": could "
+                             "not parse expression"),
+            std::string::npos)
+      << ours.output;
+}
+
+}  // namespace
+}  // namespace codebot::testing
