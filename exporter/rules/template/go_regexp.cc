@@ -2,6 +2,8 @@
 
 #include <re2/re2.h>
 
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "exporter/rules/template/text.h"
@@ -103,6 +105,31 @@ std::unique_ptr<GoRegexp> GoRegexp::Compile(std::string_view pattern, std::strin
     return nullptr;
   }
   return std::unique_ptr<GoRegexp>(new GoRegexp(std::move(impl)));
+}
+
+std::shared_ptr<const GoRegexp> GoRegexp::CompileCached(std::string_view pattern,
+                                                        std::string* error) {
+  struct Entry {
+    std::shared_ptr<const GoRegexp> re;
+    std::string error;
+  };
+  static std::mutex mu;
+  static std::unordered_map<std::string, Entry> cache;
+  constexpr size_t kMaxEntries = 256;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(std::string(pattern)); it != cache.end()) {
+      *error = it->second.error;
+      return it->second.re;
+    }
+  }
+  Entry entry;
+  entry.re = Compile(pattern, &entry.error);
+  *error = entry.error;
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache.size() >= kMaxEntries) cache.clear();
+  cache.emplace(std::string(pattern), entry);
+  return entry.re;
 }
 
 bool GoRegexp::MatchString(std::string_view s) const {

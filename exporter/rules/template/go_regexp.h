@@ -18,6 +18,10 @@ class GoRegexp {
   // regexp.Compile. On failure returns null and sets *error to Go's text, e.g.
   // "error parsing regexp: missing closing ): `(`".
   static std::unique_ptr<GoRegexp> Compile(std::string_view pattern, std::string* error);
+  // As Compile, but remembers recent patterns (templates use a few fixed ones at every
+  // evaluation). The result is shared and safe to use from several threads.
+  static std::shared_ptr<const GoRegexp> CompileCached(std::string_view pattern,
+                                                       std::string* error);
 
   bool MatchString(std::string_view s) const;                                       // unanchored
   std::string ReplaceAllString(std::string_view src, std::string_view repl) const;  // Go semantics

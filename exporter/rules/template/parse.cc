@@ -54,17 +54,19 @@ enum class ItemType {
   kWith,
 };
 
+// Items view the template text (or the lexer's error message), which outlive the parse: no
+// allocation per token.
 struct Item {
   ItemType type = ItemType::kEof;
   size_t pos = 0;
-  std::string val;
+  std::string_view val;
   int line = 1;
 
   // Go's item.String(), used in "unexpected %s in %s".
   std::string String() const {
     if (type == ItemType::kEof) return "EOF";
-    if (type == ItemType::kError) return val;
-    if (type > ItemType::kKeyword) return "<" + val + ">";
+    if (type == ItemType::kError) return std::string(val);
+    if (type > ItemType::kKeyword) return "<" + std::string(val) + ">";
     if (text::RuneCount(val) > 10) {
       size_t pos_10 = 0;
       for (int n = 0; n < 10; ++n) {
@@ -72,7 +74,7 @@ struct Item {
         text::DecodeRune(val, pos_10, &width);
         pos_10 += width;
       }
-      return text::Quote(std::string_view(val).substr(0, pos_10)) + "...";
+      return text::Quote(val.substr(0, pos_10)) + "...";
     }
     return text::Quote(val);
   }
@@ -165,7 +167,7 @@ class Lexer {
   }
 
   Item MakeItem(ItemType type, size_t pos, std::string_view val) const {
-    return Item{type, pos, std::string(val), LineAt(pos)};
+    return Item{type, pos, val, LineAt(pos)};
   }
 
   Item Emit(ItemType type) {
@@ -175,8 +177,8 @@ class Lexer {
   }
 
   Item Error(std::string message) {
-    Item item = MakeItem(ItemType::kError, start_, "");
-    item.val = std::move(message);
+    error_message_ = std::move(message);
+    Item item = MakeItem(ItemType::kError, start_, error_message_);
     done_ = true;
     return item;
   }
@@ -502,6 +504,7 @@ class Lexer {
   bool inside_action_ = false;
   bool done_ = false;
   std::optional<Item> pending_;
+  std::string error_message_;  // what an error item's val views
 };
 
 // strconv.UnquoteChar(s, '\''): the first character or escape of a rune literal.
@@ -753,7 +756,7 @@ class Parser {
     Item token = NextNonSpace();
     switch (token.type) {
       case ItemType::kText:
-        return std::make_unique<TextNode>(token.pos, std::move(token.val));
+        return std::make_unique<TextNode>(token.pos, std::string(token.val));
       case ItemType::kLeftDelim: {
         action_line_ = token.line;
         NodePtr n = Action();
@@ -838,15 +841,15 @@ class Parser {
         pipe->is_assign = next.type == ItemType::kAssign;
         NextNonSpace();
         pipe->decl.push_back(
-            std::make_unique<VariableNode>(v.pos, std::vector<std::string>{v.val}));
-        vars_.push_back(v.val);
+            std::make_unique<VariableNode>(v.pos, std::vector<std::string>{std::string(v.val)}));
+        vars_.emplace_back(v.val);
         break;
       }
       if (next.type == ItemType::kChar && next.val == ",") {
         NextNonSpace();
         pipe->decl.push_back(
-            std::make_unique<VariableNode>(v.pos, std::vector<std::string>{v.val}));
-        vars_.push_back(v.val);
+            std::make_unique<VariableNode>(v.pos, std::vector<std::string>{std::string(v.val)}));
+        vars_.emplace_back(v.val);
         if (context == "range" && pipe->decl.size() < 2) {
           const ItemType t = PeekNonSpace().type;
           if (t == ItemType::kVariable || t == ItemType::kRightDelim ||
@@ -1034,7 +1037,7 @@ class Parser {
       auto chain = std::make_unique<ChainNode>(Peek().pos, std::move(node));
       while (Peek().type == ItemType::kField) {
         Item field = NextToken();
-        chain->field.push_back(field.val.substr(1));
+        chain->field.emplace_back(field.val.substr(1));
       }
       // Fields after a field or variable extend it (positioned at the first added field, as
       // in Go); after a literal they are an error; otherwise the chain stays.
@@ -1073,7 +1076,7 @@ class Parser {
           Errorf("function " + text::Quote(token.val) + " not defined");
           return nullptr;
         }
-        return std::make_unique<IdentifierNode>(token.pos, token.val);
+        return std::make_unique<IdentifierNode>(token.pos, std::string(token.val));
       case ItemType::kDot:
         return std::make_unique<DotNode>(token.pos);
       case ItemType::kNil:
@@ -1083,10 +1086,11 @@ class Parser {
           Errorf("undefined variable " + text::Quote(token.val));
           return nullptr;
         }
-        return std::make_unique<VariableNode>(token.pos, std::vector<std::string>{token.val});
+        return std::make_unique<VariableNode>(token.pos,
+                                              std::vector<std::string>{std::string(token.val)});
       case ItemType::kField:
-        return std::make_unique<FieldNode>(token.pos,
-                                           std::vector<std::string>{token.val.substr(1)});
+        return std::make_unique<FieldNode>(
+            token.pos, std::vector<std::string>{std::string(token.val.substr(1))});
       case ItemType::kBool:
         return std::make_unique<BoolNode>(token.pos, token.val == "true");
       case ItemType::kCharConstant:
@@ -1102,7 +1106,7 @@ class Parser {
           Errorf("invalid syntax");
           return nullptr;
         }
-        return std::make_unique<StringNode>(token.pos, token.val, std::move(unquoted));
+        return std::make_unique<StringNode>(token.pos, std::string(token.val), std::move(unquoted));
       }
       default:
         Backup();
@@ -1111,8 +1115,8 @@ class Parser {
   }
 
   NodePtr NewNumber(const Item& token) {
-    auto n = std::make_unique<NumberNode>(token.pos, token.val);
-    const std::string& t = token.val;
+    auto n = std::make_unique<NumberNode>(token.pos, std::string(token.val));
+    const std::string& t = n->text;
     if (token.type == ItemType::kCharConstant) {
       char32_t r = 0;
       size_t used = 0;

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 
 #include "exporter/core/duration.h"
 #include "exporter/core/log.h"
@@ -379,7 +381,7 @@ FuncMap StaticFunctions() {
                        }};
   m["reReplaceAll"] = Fn({kString, kString, kString}, [](std::vector<Value>& args) {
     std::string error;
-    auto re = GoRegexp::Compile(args[0].AsString(), &error);
+    auto re = GoRegexp::CompileCached(args[0].AsString(), &error);
     // regexp.MustCompile panics; the template engine reports the panic text.
     if (!re) {
       return CallResult::Error("regexp: Compile(" + RegexpQuote(args[0].AsString()) +
@@ -393,7 +395,7 @@ FuncMap StaticFunctions() {
   });
   m["match"] = Fn({kString, kString}, [](std::vector<Value>& args) {
     std::string error;
-    auto re = GoRegexp::Compile(args[0].AsString(), &error);
+    auto re = GoRegexp::CompileCached(args[0].AsString(), &error);
     if (!re) return CallResult::Error(error);
     return CallResult::Ok(Value::Bool(re->MatchString(args[1].AsString())));
   });
@@ -460,6 +462,39 @@ std::string AlertTemplateName(std::string_view alert_name) {
   return "__alert_" + std::string(alert_name);
 }
 
+// Rule texts do not change between evaluations, so each (alert, text) is parsed once; parsing
+// costs several times what executing does. Bounded: cleared when it grows past the limit.
+class ParseCache {
+ public:
+  ParseResult Get(const std::string& name, std::string_view text) {
+    std::string key = name;
+    key.push_back('\0');
+    key.append(text);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    }
+    std::string full(kAlertDefs);
+    full += text;
+    ParseResult parsed =
+        Template::Parse(name, full, DefaultPrometheusFunctions(), MissingKey::kZero);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(std::move(key), parsed);
+    return parsed;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, ParseResult> entries_;
+};
+
+ParseCache& GlobalParseCache() {
+  static ParseCache cache;
+  return cache;
+}
+
 }  // namespace
 
 Value MakeQueryResult(const std::vector<QuerySample>& samples) {
@@ -503,10 +538,7 @@ AlertTemplateExpander::AlertTemplateExpander(std::string_view alert_name, const 
 
 bool AlertTemplateExpander::TryExpand(std::string_view text, std::string* out) const {
   g_expansions.fetch_add(1, std::memory_order_relaxed);
-  std::string full(kAlertDefs);
-  full += text;
-  const ParseResult parsed =
-      Template::Parse(name_, full, DefaultPrometheusFunctions(), MissingKey::kZero);
+  const ParseResult parsed = GlobalParseCache().Get(name_, text);
   std::string error;
   if (!parsed.ok()) {
     g_parse_failures.fetch_add(1, std::memory_order_relaxed);

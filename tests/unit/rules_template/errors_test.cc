@@ -3,6 +3,8 @@
 // Every case was checked against promtool 2.42 (promtool_test.cc re-checks them on each run).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "exporter/rules/template/template.h"
 
 namespace codebot::rules::tmpl {
@@ -108,6 +110,56 @@ TEST(TemplateExecErrors, PositionsAndContext) {
             "template: t:1:16: executing \"t\" at <.n>: can't evaluate field n in type string");
   EXPECT_EQ(ExecError("{{ (.s).x }}", data),
             "template: t:1:4: executing \"t\" at <.s>: can't evaluate field x in type string");
+}
+
+TEST(TemplateRobustness, MangledTemplatesFailCleanly) {
+  // Random edits of valid templates: every outcome is output or a Go-shaped error, never a
+  // crash (this also runs under ASan/UBSan in CI).
+  const std::vector<std::string> corpus = {
+      "{{ .a.b }} {{ printf \"%5.2f %s\" .f \"x\" }}",
+      "{{ range $k, $v := .m }}{{ $k }}={{ $v }}{{ else }}none{{ end }}",
+      "{{ if gt .f 1.0 }}a{{ else if lt .f 0.0 }}b{{ else }}c{{ end }}",
+      "{{ define \"t\" }}{{ . }}{{ end }}{{ template \"t\" .m }}{{ block \"b\" 1 }}{{ . }}{{ end "
+      "}}",
+      "{{- /* c */ -}} {{ (index .m \"k\") | len }} {{ slice \"abc\" 1 }} {{ 'a' }} {{ 0x1f }}",
+      "{{ range .l }}{{ if eq . 2 }}{{ break }}{{ end }}{{ continue }}{{ end }}{{ `raw` }} {{ 1+2i "
+      "}}",
+  };
+  const std::string alphabet = "{}()|$.,:=\"'`-+ \n\tabcflmx019_/*%&<>[]\\";
+  const Value data = Value::Map({{"a", Value::Map({{"b", Value::Int(1)}})},
+                                 {"f", Value::Float(1.5)},
+                                 {"m", Value::StringMap({{"k", "v"}})},
+                                 {"l", Value::List({Value::Int(1), Value::Int(2)})}});
+  std::mt19937 rng(42);
+  int parsed_ok = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string text = corpus[rng() % corpus.size()];
+    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
+      const size_t pos = rng() % (text.size() + 1);
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          text.insert(pos, 1, c);
+          break;
+        case 1:
+          if (pos < text.size()) text.erase(pos, 1);
+          break;
+        default:
+          if (pos < text.size()) text[pos] = c;
+      }
+    }
+    const ParseResult parsed = Template::Parse("m", text);
+    if (!parsed.ok()) {
+      ASSERT_EQ(parsed.error.rfind("template: m:", 0), 0u) << parsed.error << " for " << text;
+      continue;
+    }
+    ++parsed_ok;
+    const ExecResult result = parsed.tmpl->Execute(data);
+    if (!result.ok()) {
+      ASSERT_EQ(result.error.rfind("template: m:", 0), 0u) << result.error << " for " << text;
+    }
+  }
+  EXPECT_GT(parsed_ok, 0);  // the edits leave some templates valid, so execution is exercised
 }
 
 }  // namespace
