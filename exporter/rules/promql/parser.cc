@@ -292,6 +292,14 @@ class Parser {
   // ---- expressions ----
 
   ExprPtr ParseExpr(int min_prec) {
+    // Nesting is bounded so that a pathological rule cannot exhaust the stack of the parser or,
+    // later, of the evaluator, which recurses the same way.
+    struct Depth {
+      explicit Depth(int* d) : d_(d) { ++*d_; }
+      ~Depth() { --*d_; }
+      int* d_;
+    } depth(&depth_);
+    if (depth_ > kMaxDepth) return Fail(Peek().pos, "expression nests too deeply");
     ExprPtr lhs = ParseUnary();
     while (lhs) {
       const Token& op_tok = Peek();
@@ -886,9 +894,12 @@ class Parser {
     return true;
   }
 
+  static constexpr int kMaxDepth = 256;
+
   std::string_view input_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  int depth_ = 0;
   bool failed_ = false;
   ParseError error_;
 };

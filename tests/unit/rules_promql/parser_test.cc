@@ -66,6 +66,17 @@ TEST(ParseErrors, LineAndColumnInMultiLineExpressions) {
   EXPECT_EQ(r.error.ToString(), "4:7: parse error: unexpected identifier \"bar\"");
 }
 
+TEST(ParseErrors, DeepNestingIsAnErrorNotACrash) {
+  std::string deep(10000, '(');
+  deep += "1";
+  deep += std::string(10000, ')');
+  EXPECT_EQ(ErrorOf(deep), "1:257: parse error: expression nests too deeply");
+  EXPECT_EQ(ErrorOf(std::string(10000, '-') + "1"),
+            "1:257: parse error: expression nests too deeply");
+  // Realistic depth is fine.
+  EXPECT_EQ(Scalar(std::string(100, '(') + "1" + std::string(100, ')')), 1);
+}
+
 TEST(ParseErrors, TypeChecks) {
   EXPECT_EQ(ErrorOf("rate(foo)"),
             "1:6: parse error: expected type range vector in call to function \"rate\", got "
