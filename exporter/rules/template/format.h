@@ -1,6 +1,7 @@
 // Go's fmt and strconv number formatting for template values: what `{{ $value }}`, print,
 // printf and Prometheus' humanize functions produce must be byte-for-byte what Go produces
-// (float64 1e6 prints as "1e+06", +Inf as "+Inf", a bad verb as "%!d(string=x)").
+// (float64 1e6 prints as "1e+06", +Inf as "+Inf", a bad verb as "%!d(string=x)"). Never
+// depends on the C locale.
 #pragma once
 
 #include <cstdint>

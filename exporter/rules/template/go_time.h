@@ -1,6 +1,7 @@
 // Go's time.Time printing for UTC instants, as humanizeTimestamp and toTime show them:
 // Time.String() ("2015-06-23 13:19:44.128 +0000 UTC") and Time.Format with Go layouts
-// ("2006-01-02T15:04:05Z07:00").
+// ("2006-01-02T15:04:05Z07:00"). Always UTC, as Prometheus' functions return it; never the
+// host's time zone.
 #pragma once
 
 #include <cstdint>

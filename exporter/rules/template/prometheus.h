@@ -49,11 +49,13 @@ std::shared_ptr<const FuncMap> DefaultPrometheusFunctions();
 Value MakeQueryResult(const std::vector<QuerySample>& samples);
 
 // Alerting rules: Prometheus prepends
-//   {{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL :=
-//   .ExternalURL}}{{$value := .Value}}
-// to every label and annotation template, names it "__alert_<alertname>", executes it with
-// missingkey=zero over {Labels, ExternalLabels, ExternalURL, Value}, and on failure puts
-// "<error expanding template: ...>" in place of the text.
+//   {{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}
+//   {{$externalURL := .ExternalURL}}{{$value := .Value}}
+// (on the same line, so error columns count them) to every label and annotation template,
+// names it "__alert_<alertname>", executes it with missingkey=zero over {Labels,
+// ExternalLabels, ExternalURL, Value}, and on failure puts "<error expanding template: ...>" in
+// place of the text. Parsed templates are cached per (alert, text), as rule texts do not change
+// between evaluations. One expander serves one alert at one evaluation; it is immutable.
 class AlertTemplateExpander {
  public:
   AlertTemplateExpander(std::string_view alert_name, const Labels& labels, double value,
