@@ -16,6 +16,11 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Like Prometheus' engine, a zero (unset) lookback delta means the default 5 minutes.
+int64_t LookbackDelta(const EvalOptions& options) {
+  return options.lookback_delta_ms > 0 ? options.lookback_delta_ms : 5 * 60 * 1000;
+}
+
 bool DropsMetricName(BinaryOp op) {
   switch (op) {
     case BinaryOp::kAdd:
@@ -211,7 +216,7 @@ bool Evaluator::Eval(const Expr& expr, int64_t t, Value* out) {
 
 bool Evaluator::SelectInstant(const VectorSelector& vs, int64_t t, bool timestamps, Vector* out) {
   const int64_t ref = t - vs.offset_ms;
-  const int64_t mint = ref - options_.lookback_delta_ms;
+  const int64_t mint = ref - LookbackDelta(options_);
   std::vector<SeriesData> series;
   storage_.Select(vs.matchers, mint, ref, &series);
   SortByLabels(&series);
@@ -736,7 +741,7 @@ int64_t Lookback(const Expr& e, int64_t outer, const EvalOptions& options) {
   switch (e.kind) {
     case Expr::Kind::kVectorSelector: {
       const auto& vs = static_cast<const VectorSelector&>(e);
-      return outer + vs.offset_ms + options.lookback_delta_ms;
+      return outer + vs.offset_ms + detail::LookbackDelta(options);
     }
     case Expr::Kind::kMatrixSelector: {
       const auto& ms = static_cast<const MatrixSelector&>(e);

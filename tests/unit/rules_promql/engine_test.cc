@@ -55,6 +55,9 @@ TEST_F(EngineTest, LookbackDeltaOption) {
   EvalOptions short_lookback;
   short_lookback.lookback_delta_ms = 3 * 60'000;
   EXPECT_TRUE(Eval("temp", 600'000, short_lookback).value.vector.empty());
+  EvalOptions unset;
+  unset.lookback_delta_ms = 0;  // as in Prometheus, unset means the default 5m
+  EXPECT_EQ(Eval("temp", 600'000, unset).value.vector.size(), 1u);
   // Exactly lookback_delta old still counts.
   EXPECT_EQ(Eval("temp", 660'000).value.vector.size(), 1u);
   EXPECT_TRUE(Eval("temp", 660'001).value.vector.empty());
