@@ -5,7 +5,9 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -78,7 +80,8 @@ constexpr std::array<std::string_view, 3> kQueryErrorReasons = {"query", "timeou
 // Name of the built-in statement, prepared in each session.
 constexpr const char* kBuiltinStatement = "codebot_exporter_builtin";
 
-// Time the server gets to report a cancelled statement before the watchdog cuts the connection.
+// Time the server gets to report a cancelled statement before the watchdog cuts the connection
+// (a tenth of the timeout when that is shorter).
 constexpr std::chrono::milliseconds kServerMargin{100};
 
 // What running one statement gave.
@@ -253,7 +256,7 @@ class PostgresCollector : public Collector {
   // stays usable, where the watchdog would have to cut it.
   Outcome Run(const std::string& sql, Deadline deadline, bool server_deadline = true) {
     Outcome outcome;
-    const auto budget = Remaining(deadline) - kServerMargin;
+    const auto budget = Remaining(deadline) - server_margin_;
     if (budget.count() <= 0) {
       outcome.reason = "timeout";
       outcome.message = "deadline passed before the query started";
@@ -370,6 +373,7 @@ class PostgresCollector : public Collector {
   const std::string prepare_builtin_ =
       std::string("PREPARE ") + kBuiltinStatement + " AS " + std::string(kBuiltinSql);
   config::PostgresSource config_;
+  const std::chrono::milliseconds server_margin_ = std::min(kServerMargin, config_.timeout / 10);
   std::string dsn_;
   DsnInfo dsn_info_;
   std::string instance_;
