@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "exporter/rules/template/text.h"
 
@@ -104,6 +105,21 @@ struct Flags {
   int prec = 0;
 };
 
+// strconv's 'b' format: decimal mantissa and binary exponent, "4503599627370496p-52" for 1.
+std::string FormatBinaryExponent(double v) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  int64_t exp = static_cast<int64_t>((bits >> 52) & 0x7FF);
+  uint64_t mant = bits & ((uint64_t{1} << 52) - 1);
+  if (exp == 0) {
+    ++exp;  // denormal
+  } else {
+    mant |= uint64_t{1} << 52;
+  }
+  exp += -1023 - 52;
+  return std::to_string(mant) + "p" + (exp >= 0 ? "+" : "") + std::to_string(exp);
+}
+
 constexpr char kLowerDigits[] = "0123456789abcdefx";
 constexpr char kUpperDigits[] = "0123456789ABCDEFX";
 
@@ -116,6 +132,10 @@ class Printer {
   void PrintArg(const Value& arg, char32_t verb) { PrintValue(arg, verb, 0); }
 
   void PrintValue(const Value& v, char32_t verb, int depth) {
+    if (verb == 'v' && f.sharp_v) {
+      PrintGoSyntax(v, depth);
+      return;
+    }
     if (v.kind() == Value::Kind::kInvalid || v.kind() == Value::Kind::kNil) {
       if (depth > 0 || verb == 'v' || verb == 'T') {
         PadString("<nil>");
@@ -193,6 +213,66 @@ class Printer {
     }
   }
 
+  // %#v: the value as a Go literal (map[string]string{"a":"b"}, []interface {}{1, "x"}).
+  void PrintGoSyntax(const Value& v, int depth) {
+    switch (v.kind()) {
+      case Value::Kind::kInvalid:
+      case Value::Kind::kNil:
+        PadString(depth == 0 ? "<nil>" : "interface {}(nil)");
+        return;
+      case Value::Kind::kString:
+        Pad(text::Quote(v.AsString()));
+        return;
+      case Value::Kind::kList: {
+        const auto& list = v.AsList();
+        buf += list.type_name;
+        buf.push_back('{');
+        for (size_t i = 0; i < list.items.size(); ++i) {
+          if (i > 0) buf += ", ";
+          PrintGoSyntax(list.items[i], depth + 1);
+        }
+        buf.push_back('}');
+        return;
+      }
+      case Value::Kind::kMap: {
+        const auto& map = v.AsMap();
+        buf += map.type_name;
+        buf.push_back('{');
+        bool first = true;
+        for (const auto& [key, value] : map.entries) {
+          if (!first) buf += ", ";
+          first = false;
+          buf += text::Quote(key);
+          buf.push_back(':');
+          PrintGoSyntax(value, depth + 1);
+        }
+        buf.push_back('}');
+        return;
+      }
+      case Value::Kind::kStruct: {
+        const auto& data = v.AsStruct();
+        if (data.pointer) buf.push_back('&');
+        buf += data.pointer && data.type_name.starts_with("*") ? data.type_name.substr(1)
+                                                               : data.type_name;
+        buf.push_back('{');
+        for (size_t i = 0; i < data.fields.size(); ++i) {
+          if (i > 0) buf += ", ";
+          buf += data.fields[i].first;
+          buf.push_back(':');
+          PrintGoSyntax(data.fields[i].second, depth + 1);
+        }
+        buf.push_back('}');
+        return;
+      }
+      default: {
+        const bool sharp_v = f.sharp_v;
+        f.sharp_v = false;
+        PrintValue(v, 'v', depth);
+        f.sharp_v = sharp_v;
+      }
+    }
+  }
+
   void BadVerb(char32_t verb, const Value& v) {
     buf += "%!";
     text::AppendRune(&buf, verb);
@@ -243,12 +323,11 @@ class Printer {
 
   void FmtQ(std::string_view s) {
     s = Truncate(s);
-    if (f.sharp && s.find('`') == std::string_view::npos &&
-        s.find('\n') == std::string_view::npos) {
+    if (f.sharp && text::CanBackquote(s)) {
       Pad("`" + std::string(s) + "`");
       return;
     }
-    Pad(text::Quote(s));
+    Pad(text::Quote(s, '"', f.plus));
   }
 
   void FmtSx(std::string_view s, const char* digits) {
@@ -371,23 +450,9 @@ class Printer {
         Pad(s);
         return;
       }
-      case 'q': {
-        const int64_t r = v.AsInt();
-        std::string s;
-        text::AppendRune(&s, r < 0 || r > 0x10FFFF ? text::kRuneError : static_cast<char32_t>(r));
-        std::string quoted = text::Quote(s);
-        // Quote escapes for a double-quoted string; a rune literal swaps the quote rules.
-        if (quoted == "\"\\\"\"") {
-          quoted = "'\"'";
-        } else if (quoted == "\"'\"") {
-          quoted = "'\\''";
-        } else {
-          quoted.front() = '\'';
-          quoted.back() = '\'';
-        }
-        Pad(quoted);
+      case 'q':
+        Pad(text::QuoteRune(v.AsInt(), f.plus));
         return;
-      }
       case 'U': {
         char tmp[32];
         std::snprintf(tmp, sizeof(tmp), "U+%04llX", static_cast<unsigned long long>(v.AsInt()));
@@ -406,6 +471,8 @@ class Printer {
       num = "+NaN";
     } else if (std::isinf(v)) {
       num = v > 0 ? "+Inf" : "-Inf";
+    } else if (verb == 'b') {
+      num = (std::signbit(v) ? "-" : "+") + FormatBinaryExponent(v);
     } else if (verb == 'x' || verb == 'X') {
       char tmp[64];
       if (prec < 0) {
@@ -450,6 +517,7 @@ class Printer {
       case 'v':
         FmtFloat(v.AsFloat(), 'g', -1);
         return;
+      case 'b':
       case 'g':
       case 'G':
       case 'x':

@@ -285,18 +285,7 @@ std::string StripDomain(std::string_view host_port) {
 
 // regexp's quote(): backquoted when strconv.CanBackquote allows it.
 std::string RegexpQuote(std::string_view s) {
-  bool can_backquote = true;
-  for (size_t pos = 0; pos < s.size();) {
-    size_t width = 0;
-    const char32_t r = text::DecodeRune(s, pos, &width);
-    pos += width;
-    if ((r == text::kRuneError && width == 1) || r == '`' || r == 0xFEFF ||
-        (r < ' ' && r != '\t') || r == 0x7F) {
-      can_backquote = false;
-      break;
-    }
-  }
-  if (can_backquote) return "`" + std::string(s) + "`";
+  if (text::CanBackquote(s)) return "`" + std::string(s) + "`";
   return text::Quote(s);
 }
 

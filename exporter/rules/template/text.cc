@@ -205,10 +205,10 @@ std::string Title(std::string_view s) {
   });
 }
 
-std::string Quote(std::string_view s) {
+std::string Quote(std::string_view s, char quote, bool ascii_only) {
   std::string out;
   out.reserve(s.size() + 2);
-  out.push_back('"');
+  out.push_back(quote);
   for (size_t pos = 0; pos < s.size();) {
     size_t width = 0;
     const char32_t r = DecodeRune(s, pos, &width);
@@ -221,12 +221,12 @@ std::string Quote(std::string_view s) {
       continue;
     }
     pos += width;
-    if (r == '"' || r == '\\') {
+    if (r == static_cast<char32_t>(quote) || r == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(r));
       continue;
     }
-    if (IsPrint(r)) {
+    if (ascii_only ? (r < 0x80 && IsPrint(r)) : IsPrint(r)) {
       AppendRune(&out, r);
       continue;
     }
@@ -266,8 +266,28 @@ std::string Quote(std::string_view s) {
         }
     }
   }
-  out.push_back('"');
+  out.push_back(quote);
   return out;
+}
+
+std::string QuoteRune(int64_t r, bool ascii_only) {
+  std::string encoded;
+  const bool valid = r >= 0 && r <= 0x10FFFF && !(r >= 0xD800 && r <= 0xDFFF);
+  AppendRune(&encoded, valid ? static_cast<char32_t>(r) : kRuneError);
+  return Quote(encoded, '\'', ascii_only);
+}
+
+bool CanBackquote(std::string_view s) {
+  for (size_t pos = 0; pos < s.size();) {
+    size_t width = 0;
+    const char32_t r = DecodeRune(s, pos, &width);
+    pos += width;
+    if ((r == kRuneError && width == 1) || r == '`' || r == 0xFEFF || (r < ' ' && r != '\t') ||
+        r == 0x7F) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Unquote(std::string_view quoted, std::string* out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,12 @@ std::string ToUpper(std::string_view s);  // strings.ToUpper
 std::string ToLower(std::string_view s);  // strings.ToLower
 std::string Title(std::string_view s);    // strings.Title
 
-std::string Quote(std::string_view s);  // strconv.Quote
+// strconv.Quote (control characters and invalid bytes as \xXX); with
+// quote '\'' the rune-literal rules, with ascii_only QuoteToASCII.
+std::string Quote(std::string_view s, char quote = '"', bool ascii_only = false);
+// strconv.QuoteRune / QuoteRuneToASCII; invalid code points print as U+FFFD.
+std::string QuoteRune(int64_t r, bool ascii_only = false);
+bool CanBackquote(std::string_view s);  // strconv.CanBackquote
 // strconv.Unquote for "..." and `...` literals; false on invalid syntax.
 bool Unquote(std::string_view quoted, std::string* out);
 

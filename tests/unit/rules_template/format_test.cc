@@ -152,6 +152,10 @@ TEST(TemplateFormat, GoNumberParsing) {
 TEST(TemplateText, QuoteLikeStrconv) {
   EXPECT_EQ(text::Quote("plain"), "\"plain\"");
   EXPECT_EQ(text::Quote("a\"b\\c\n\t\x01\x7f"), "\"a\\\"b\\\\c\\n\\t\\x01\\x7f\"");
+  EXPECT_EQ(text::Quote("é\x01", '"', true), "\"\\u00e9\\x01\"");
+  EXPECT_EQ(text::QuoteRune('\''), "'\\''");
+  EXPECT_EQ(text::QuoteRune('"'), "'\"'");
+  EXPECT_EQ(text::QuoteRune(0x110000), "'\xEF\xBF\xBD'");
   EXPECT_EQ(text::Quote("é\xff"), "\"é\\xff\"");
   EXPECT_EQ(text::Quote("\xc2\xa0"), "\"\\u00a0\"");  // NBSP is not printable in Go's sense
 }
