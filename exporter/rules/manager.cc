@@ -215,7 +215,10 @@ void Manager::Update(std::vector<GroupSpec> groups, const RuleSettings& settings
   auto context = std::make_shared<EvalContext>();
   context->query = options_.query;
   if (!context->query && options_.storage != nullptr) {
-    context->query = EngineQueryFunc(*options_.storage);
+    // Like Prometheus, a subquery without a step uses the global evaluation interval.
+    promql::EvalOptions eval_options;
+    eval_options.default_subquery_step_ms = settings.evaluation_interval.count();
+    context->query = EngineQueryFunc(*options_.storage, eval_options);
   }
   context->expand = options_.expand ? options_.expand : DefaultExpandFunc();
   context->external_labels = settings.external_labels;
