@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ namespace {
 
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv, int out_fd,
                             const std::vector<std::string>& extra_env,
-                            const std::string& run_as_user) {
+                            const std::string& run_as_user, pid_t parent) {
   // The test runner may block signals (the sidecar does); children start with a clean mask.
   sigset_t none;
   sigemptyset(&none);
@@ -43,6 +44,10 @@ namespace {
     setenv("HOME", pw->pw_dir, 1);
     setenv("USER", pw->pw_name, 1);
   }
+  // A test binary killed by ctest's timeout must not leave servers behind (possibly stopped
+  // with SIGSTOP). Set after setuid(), which clears the setting.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(125);
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -79,11 +84,13 @@ Process& Process::operator=(Process&& other) noexcept {
 
 void Process::Start(const std::vector<std::string>& argv, const std::string& log_file,
                     const std::vector<std::string>& extra_env, const std::string& run_as_user) {
-  const int out_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0666);
+  // O_CLOEXEC: other children started later must not inherit this log's descriptor.
+  const int out_fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
   if (out_fd < 0) throw std::runtime_error("cannot open " + log_file);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) ExecChild(argv, out_fd, extra_env, run_as_user);
+  if (pid == 0) ExecChild(argv, out_fd, extra_env, run_as_user, parent);
   close(out_fd);
   pid_ = pid;
   status_ = -1;
