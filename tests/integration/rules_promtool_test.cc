@@ -240,6 +240,68 @@ tests:
   ExpectSameReport(dir_.path(), "eval_test.yml", 1);
 }
 
+// Every alert of the shared rule file over data that crosses its thresholds back and forth, with
+// nothing expected: both tools then print every firing alert (labels, expanded annotations) at
+// every step and every queried value, so the two reports must match line for line.
+TEST_F(FailingFixtures, DifferentialReportOverTheSharedRules) {
+  std::string yaml = R"(evaluation_interval: 30s
+tests:
+  - interval: 30s
+    input_series:
+      - series: 'up{job="bot", instance="a:1"}'
+        values: '1 0 0 0 1 0 0 0 0 1 1 0 1 0 0 0 0 0 1 1 1 0 0 0 0 0 0 0 1 1 1'
+      - series: 'up{job="bot", instance="b:1"}'
+        values: '0 0 1 1 0 0 0 _ _ 0 0 0 0 stale 1 1 1 0 0 0 0'
+      - series: 'http_requests_total{job="bot", code="200"}'
+        values: '0+97x15 1455+80x15'
+      - series: 'http_requests_total{job="bot", code="500"}'
+        values: '0+3x15 45+20x15'
+      - series: 'http_requests_total{job="api", code="502"}'
+        values: '0+7x30'
+      - series: 'http_requests_total{job="api", code="200"}'
+        values: '0+93x30'
+      - series: 'github_api_rate_limit_limit{name="sync", resource="core"}'
+        values: '5000x30'
+      - series: 'github_api_rate_limit_remaining{name="sync", resource="core"}'
+        values: '5000-150x30'
+      - series: 'github_api_rate_limit_limit{name="sync", resource="search"}'
+        values: '30x30'
+      - series: 'github_api_rate_limit_remaining{name="sync", resource="search"}'
+        values: '2 2 30 2 30 2 2 2 2 30 30 30 30 30 2 2 30 30 30 30 30 30 30 30 30 30 30 30 30 30 30'
+      - series: 'pg_up{job="postgres", instance="db:5432"}'
+        values: '1 1 0 0 0 0 1 0 0 0 0 0 0 1 1 1 1 1 1 1 1'
+      - series: 'pg_settings_max_connections{job="postgres", instance="db:5432"}'
+        values: '100x30'
+      - series: 'pg_stat_activity_count{job="postgres", instance="db:5432", state="active"}'
+        values: '10+3x30'
+      - series: 'pg_stat_activity_count{job="postgres", instance="db:5432", state="idle"}'
+        values: '50x30'
+)";
+  for (int step = 0; step <= 28; ++step) {
+    const std::string at = std::to_string(step * 30) + "s";
+    if (step == 0) yaml += "    alert_rule_test:\n";
+    for (const char* name :
+         {"BotServiceDown", "BotHighHTTPErrorRatio", "GitHubAPIRateLimitLow",
+          "GitHubAPIRateLimitCritical", "PostgreSQLDown", "PostgreSQLTooManyConnections"}) {
+      yaml += "      - eval_time: " + at + "\n        alertname: " + name +
+              "\n        exp_alerts: []\n";
+    }
+  }
+  yaml += "    promql_expr_test:\n";
+  for (int step = 0; step <= 28; step += 4) {
+    yaml +=
+        "      - expr: github_api_rate_limit_remaining / github_api_rate_limit_limit\n"
+        "        eval_time: " +
+        std::to_string(step * 30) + "s\n";
+    yaml +=
+        "      - expr: sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / "
+        "sum by (job) (rate(http_requests_total[5m]))\n        eval_time: " +
+        std::to_string(step * 30) + "s\n";
+  }
+  Write("differential_test.yml", yaml);
+  ExpectSameReport(dir_.path(), "differential_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, BrokenFilesFailUnderBoth) {
   // The messages differ (ours carry file:line:col); the verdicts must not.
   WriteFile(dir_.File("broken.rules.yml"), R"(groups:
