@@ -180,8 +180,10 @@ void App::ApplyRules(std::vector<rules::GroupSpec> groups, const config::Config&
   rules::RuleSettings settings;
   settings.evaluation_interval = config.global.evaluation_interval;
   settings.external_labels = config.global.external_labels;
-  // Prometheus' default --web.external-url: this host and the port we listen on.
-  settings.external_url = "http://" + HostName() + ":" + std::to_string(server_.port());
+  // Without --web.external-url, Prometheus' default: this host and the port we listen on.
+  settings.external_url = !flags_.external_url.empty()
+                              ? flags_.external_url
+                              : "http://" + HostName() + ":" + std::to_string(server_.port());
   rule_manager_.Update(std::move(groups), settings);
   store_.SetRetention(rule_manager_.RetentionMs());
   rule_manager_.ReportReload(true);

@@ -44,6 +44,12 @@ Flags ParseFlags(int argc, char** argv) {
       flags.config_file = value;
     } else if (TakeFlag("web.listen-address", argc, argv, &i, &value)) {
       flags.listen_address = value;
+    } else if (TakeFlag("web.external-url", argc, argv, &i, &value)) {
+      if (!value.starts_with("http://") && !value.starts_with("https://")) {
+        throw std::invalid_argument("--web.external-url must be an http:// or https:// URL");
+      }
+      while (value.ends_with('/')) value.pop_back();
+      flags.external_url = value;
     } else if (TakeFlag("web.threads", argc, argv, &i, &value)) {
       try {
         flags.web_threads = std::stoi(value);
@@ -99,6 +105,8 @@ std::string Usage() {
          "  --config.file=PATH          configuration file (default codebot-exporter.yml)\n"
          "  --web.listen-address=ADDR   address of /metrics and the API (default :9877)\n"
          "  --web.threads=N             HTTP worker threads (default 8)\n"
+         "  --web.external-url=URL      URL users reach the sidecar at, for alerts' links\n"
+         "                              (default http://<hostname>:<port>)\n"
          "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
          "  --log.format=FORMAT         json or logfmt (default json)\n"
          "  --version                   print version and exit\n";

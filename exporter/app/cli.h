@@ -22,6 +22,9 @@ struct Flags {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kJson;
   int web_threads = 8;
+  // Where users reach the sidecar, as Prometheus' --web.external-url: alert templates'
+  // $externalURL and the generator URL of alerts. Empty: http://<hostname>:<port>.
+  std::string external_url;
   std::vector<std::string> files;  // arguments of check/test commands
 };
 

@@ -27,6 +27,7 @@ constexpr const char* kRules = R"(groups:
           severity: critical
         annotations:
           summary: "CodeBot at {{ $labels.instance }} is down"
+          link: "{{ $externalURL }}/api/v1/alerts"
       - record: bot:messages:sum
         expr: sum(codebot_messages_total)
   - name: always
@@ -52,15 +53,16 @@ class RulesSidecar : public ::testing::Test {
     bot_.Start();
   }
 
-  void StartExporter(const std::string& rules = kRules) {
+  void StartExporter(const std::string& rules = kRules, const std::vector<std::string>& args = {}) {
     WriteFile(exporter_.dir().File("rules.yml"), rules);
     exporter_.Start(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
         "  external_labels: {cluster: test}\n"
         "sources:\n  bot:\n    url: " +
-        bot_.Url("/metrics") +
-        "\n    interval: 500ms\n    timeout: 400ms\n"
-        "rule_files: [rules.yml]\n");
+            bot_.Url("/metrics") +
+            "\n    interval: 500ms\n    timeout: 400ms\n"
+            "rule_files: [rules.yml]\n",
+        args);
   }
 
   Json Get(const std::string& path) const {
@@ -96,7 +98,7 @@ class RulesSidecar : public ::testing::Test {
 };
 
 TEST_F(RulesSidecar, BotDownFiresAndResolves) {
-  StartExporter();
+  StartExporter(kRules, {"--web.external-url=https://sidecar.example/codebot/"});
   // Healthy bot: the rules run, the recording rule sees the bot's counters, nothing fires.
   ASSERT_TRUE(WaitFor([&] {
     Json rule = FindRule("bot:messages:sum");
@@ -116,6 +118,7 @@ TEST_F(RulesSidecar, BotDownFiresAndResolves) {
                                    {"job", "bot"},
                                    {"severity", "critical"}}));
   EXPECT_EQ(alert["annotations"]["summary"], "CodeBot at " + instance + " is down");
+  EXPECT_EQ(alert["annotations"]["link"], "https://sidecar.example/codebot/api/v1/alerts");
   EXPECT_EQ(alert["value"], "0e+00");
 
   const Scrape scrape = exporter_.ScrapeMetrics();
@@ -157,7 +160,7 @@ TEST_F(RulesSidecar, BrokenReloadKeepsTheOldRulesAndStateSurvivesReloads) {
             std::string(kRules) + "      - alert: Broken\n        expr: sum(up\n");
   auto response = HttpPost(exporter_.Url("/-/reload"), "");
   EXPECT_EQ(response.status, 500);
-  EXPECT_NE(response.body.find("rules.yml:20:21: group \\\"always\\\", rule 2, \\\"Broken\\\": "
+  EXPECT_NE(response.body.find("rules.yml:21:21: group \\\"always\\\", rule 2, \\\"Broken\\\": "
                                "could not parse expression"),
             std::string::npos)
       << response.body;
