@@ -60,7 +60,19 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, CheckConfigAcceptsTheShippedExample) {
   CommandRun run = RunExporter({"check", "config", SourceDir() + "/examples/codebot-exporter.yml"});
   EXPECT_EQ(run.code, 0) << run.output;
-  EXPECT_NE(run.output.find("SUCCESS"), std::string::npos);
+  EXPECT_NE(run.output.find("SUCCESS: 1 rule files found"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rules/alerts.yml"), std::string::npos) << run.output;
+}
+
+// Like promtool check config, the rule files a config names are checked too.
+TEST(Cli, CheckConfigChecksTheRuleFilesItNames) {
+  TempDir dir;
+  WriteFile(dir.File("c.yml"), "rule_files: [broken.yml]\n");
+  WriteFile(dir.File("broken.yml"),
+            "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n");
+  CommandRun run = RunExporter({"check", "config", dir.File("c.yml")});
+  EXPECT_EQ(run.code, 1) << run.output;
+  EXPECT_NE(run.output.find(dir.File("broken.yml") + ":5:"), std::string::npos) << run.output;
 }
 
 struct BadStart {
