@@ -70,7 +70,13 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n\n" << app::Usage();
     return 2;
   }
-  log::Init(flags.log_level, flags.log_format);
+  // The offline commands report through their own output, as promtool does; their log lines
+  // (a template that fails to expand, say) would only interleave with the report.
+  const bool offline = flags.command == app::Command::kCheckConfig ||
+                       flags.command == app::Command::kCheckRules ||
+                       flags.command == app::Command::kTestRules;
+  log::Init(offline && !flags.log_level_given ? log::Level::kError : flags.log_level,
+            flags.log_format);
   switch (flags.command) {
     case app::Command::kVersion:
       std::cout << app::VersionText();

@@ -66,6 +66,7 @@ Flags ParseFlags(int argc, char** argv) {
                                     value + "\"");
       }
       flags.log_level = *level;
+      flags.log_level_given = true;
     } else if (TakeFlag("log.format", argc, argv, &i, &value)) {
       auto format = log::ParseFormat(value);
       if (!format) {

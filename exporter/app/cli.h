@@ -20,6 +20,7 @@ struct Flags {
   std::string config_file = "codebot-exporter.yml";
   std::string listen_address = ":9877";
   log::Level log_level = log::Level::kInfo;
+  bool log_level_given = false;  // check/test commands stay quiet (errors only) unless given
   log::Format log_format = log::Format::kJson;
   int web_threads = 8;
   // Where users reach the sidecar, as Prometheus' --web.external-url: alert templates'

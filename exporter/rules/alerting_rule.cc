@@ -79,8 +79,9 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
   // Build this evaluation's alerts without the lock: templates may be slow.
   std::map<Labels, ActiveAlert> fresh;
   for (const auto& sample : result.vector) {
-    const TemplateData data{sample.labels,        sample.v, context.external_labels,
-                            context.external_url, t_ms,     &context.query};
+    const TemplateData data{
+        sample.labels,         sample.v, context.external_labels, context.external_url,
+        context.url_functions, t_ms,     &context.query};
     // Labels first, then annotations, expanded together with one template context.
     std::vector<std::string> texts;
     texts.reserve(spec_.labels.size() + spec_.annotations.size());

@@ -40,6 +40,7 @@ struct TemplateData {
   double value;
   const Labels& external_labels;
   const std::string& external_url;
+  bool url_functions;  // externalURL/pathPrefix see external_url (false under `test rules`)
   int64_t t_ms;
   const QueryFunc* query;  // for the `query` template function; may be null
 };
@@ -76,6 +77,10 @@ struct EvalContext {
   ExpandFunc expand;
   Labels external_labels;    // sorted
   std::string external_url;  // for $externalURL and generator URLs
+  // Whether the externalURL and pathPrefix template functions see external_url too. The
+  // sidecar's do; promtool's `test rules` runs them without a URL (they fail) even when a test
+  // sets external_url, and `codebot-exporter test rules` must give the same verdicts.
+  bool url_functions = true;
 };
 
 enum class RuleHealth { kUnknown, kOk, kErr };

@@ -29,7 +29,8 @@ ExpandFunc DefaultExpandFunc() {
         return true;
       };
     }
-    if (!data.external_url.empty()) context.external_url = data.external_url;
+    if (data.url_functions && !data.external_url.empty()) context.external_url = data.external_url;
+    context.external_url_value = data.external_url;
     const tmpl::AlertTemplateExpander expander(alert_name, data.labels, data.value,
                                                data.external_labels, std::move(context));
     for (auto& text : *texts) {

@@ -272,6 +272,7 @@ class GroupRun {
     context.expand = DefaultExpandFunc();
     context.external_labels = test_.external_labels;
     context.external_url = test_.external_url;
+    context.url_functions = false;  // as promtool: $externalURL is set, the functions have none
 
     std::map<int64_t, std::vector<const AlertTest*>> alert_tests;
     for (const auto& test : test_.alert_tests) {

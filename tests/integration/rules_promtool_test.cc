@@ -112,6 +112,40 @@ tests:
         values: '1 1 0 0 0 0 0 1 1'
 )";
 
+// A test's external_url fills $externalURL, but promtool runs the externalURL and pathPrefix
+// functions without a URL: the expansion of each must be the same under both tools.
+TEST_F(FailingFixtures, ExternalUrlVariableAndFunctions) {
+  WriteFile(dir_.File("url.rules.yml"), R"(groups:
+  - name: url
+    rules:
+      - alert: UrlCheck
+        expr: up == 0
+        annotations:
+          variable: "{{ $externalURL }}/alerts"
+          function: "{{ externalURL }}"
+          prefix: "{{ pathPrefix }}"
+)");
+  WriteFile(dir_.File("url_test.yml"), R"(rule_files: [url.rules.yml]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    external_url: https://prometheus.example.com/prom
+    input_series:
+      - series: 'up{job="bot"}'
+        values: '0 0'
+    alert_rule_test:
+      - eval_time: 15s
+        alertname: UrlCheck
+        exp_alerts:
+          - exp_labels: {job: bot}
+            exp_annotations:
+              variable: "https://prometheus.example.com/prom/alerts"
+              function: "https://prometheus.example.com/prom"
+              prefix: "/prom"
+)");
+  ExpectSameReport(dir_.path(), "url_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, WrongExpectedValue) {
   Write("value_test.yml", std::string(kDownSeries) + R"(    promql_expr_test:
       - expr: up

@@ -516,7 +516,8 @@ AlertTemplateExpander::AlertTemplateExpander(std::string_view alert_name, const 
                                              double value, const Labels& external_labels,
                                              PrometheusContext ctx)
     : name_(AlertTemplateName(alert_name)), alert_name_(alert_name) {
-  const std::string external_url = ctx.external_url.value_or("");
+  const std::string external_url =
+      ctx.external_url_value.empty() ? ctx.external_url.value_or("") : ctx.external_url_value;
   data_ = Value::Struct({{"Labels", Value::FromLabels(labels)},
                          {"ExternalLabels", Value::FromLabels(external_labels)},
                          {"ExternalURL", Value::String(external_url)},

@@ -36,6 +36,9 @@ struct PrometheusContext {
   // Prometheus' --web.external-url. Unset, externalURL and pathPrefix fail the way they do in
   // `promtool test rules`, which runs without one.
   std::optional<std::string> external_url;
+  // What $externalURL (.ExternalURL) holds when it differs from external_url: promtool fills it
+  // from a test's external_url while its functions still run without a URL. Empty: external_url.
+  std::string external_url_value;
 };
 
 // The functions Prometheus 2.42 gives templates, bound to ctx. The returned map also serves
