@@ -18,9 +18,8 @@ std::vector<collect::SourceSpec> BuildSources(const config::Config& config) {
                      collect::postgres::NewCollector(*config.postgres)});
   }
   if (config.github) {
-    specs.push_back({"github", config.github->job, config.github->interval,
-                     config.github->timeout, true,
-                     collect::github::NewRateLimitCollector(*config.github)});
+    specs.push_back({"github", config.github->job, config.github->interval, config.github->timeout,
+                     true, collect::github::NewRateLimitCollector(*config.github)});
   }
   return specs;
 }
