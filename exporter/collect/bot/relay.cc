@@ -3,6 +3,7 @@
 #include "exporter/collect/bot/json_mapper.h"
 #include "exporter/expfmt/parser.h"
 #include "exporter/http/client.h"
+#include "exporter/http/url.h"
 
 namespace codebot::collect::bot {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 class Relay : public Collector {
  public:
   explicit Relay(config::BotSource config)
-      : config_(std::move(config)), instance_(InstanceOf(config_.url)) {}
+      : config_(std::move(config)), instance_(http::HostPort(config_.url)) {}
 
   CollectResult Collect(Deadline deadline) override {
     http::ClientRequest request;
@@ -62,24 +63,6 @@ class Relay : public Collector {
 };
 
 }  // namespace
-
-std::string InstanceOf(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const std::string scheme = url.substr(0, scheme_end);
-  size_t start = scheme_end + 3;
-  const size_t end = url.find_first_of("/?#", start);
-  std::string authority =
-      url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  const size_t at = authority.rfind('@');
-  if (at != std::string::npos) authority = authority.substr(at + 1);
-  const size_t bracket = authority.rfind(']');
-  const size_t colon = authority.rfind(':');
-  const bool has_port =
-      colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
-  if (!has_port) authority += scheme == "https" ? ":443" : ":80";
-  return authority;
-}
 
 std::unique_ptr<Collector> NewRelay(const config::BotSource& config) {
   return std::make_unique<Relay>(config);

@@ -11,7 +11,4 @@ namespace codebot::collect::bot {
 
 std::unique_ptr<Collector> NewRelay(const config::BotSource& config);
 
-// "host:port" of an http(s) URL, with the scheme's default port when none is given.
-std::string InstanceOf(const std::string& url);
-
 }  // namespace codebot::collect::bot

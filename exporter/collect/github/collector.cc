@@ -10,6 +10,7 @@
 #include "exporter/core/log.h"
 #include "exporter/core/time.h"
 #include "exporter/http/client.h"
+#include "exporter/http/url.h"
 
 namespace codebot::collect::github {
 namespace {
@@ -22,24 +23,6 @@ const std::vector<std::string>& Reasons() {
       "unauthorized", "forbidden", "rate_limited", "http_status", "timeout",
       "connect",      "too_large", "parse",        "token_file",  "other"};
   return reasons;
-}
-
-// "host:port" of the API URL, the scheme's port when none is given.
-std::string HostPort(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const size_t start = scheme_end + 3;
-  const size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
-  if (const size_t at = authority.rfind('@'); at != std::string::npos) {
-    authority.erase(0, at + 1);
-  }
-  const size_t bracket = authority.rfind(']');
-  const size_t colon = authority.rfind(':');
-  if (colon == std::string::npos || (bracket != std::string::npos && colon < bracket)) {
-    authority += url.starts_with("https") ? ":443" : ":80";
-  }
-  return authority;
 }
 
 struct Account {
@@ -61,7 +44,7 @@ class RateLimitCollector : public Collector {
  public:
   explicit RateLimitCollector(const config::GitHubSource& config)
       : url_(config.api_url + "/rate_limit"),
-        instance_(HostPort(config.api_url)),
+        instance_(http::HostPort(config.api_url)),
         user_agent_("codebot-exporter/" + std::string(BuildVersion())) {
     for (const auto& account_config : config.accounts) {
       Account& account = accounts_.emplace_back();
