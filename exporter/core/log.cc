@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "exporter/core/json_string.h"
 #include "exporter/core/sanitize.h"
 
 namespace codebot::log {
@@ -52,38 +53,6 @@ std::string_view LevelName(Level level) {
   return "info";
 }
 
-void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
 void AppendLogfmtValue(std::string& out, std::string_view text) {
   bool needs_quotes = text.empty();
   for (char c : text) {
@@ -96,7 +65,7 @@ void AppendLogfmtValue(std::string& out, std::string_view text) {
     out += text;
     return;
   }
-  AppendJsonString(out, text);  // logfmt quoting uses the same escapes
+  json::AppendString(out, text);  // logfmt quoting uses the same escapes
 }
 
 std::string Timestamp() {
@@ -171,13 +140,13 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
     line += "\",\"level\":\"";
     line += LevelName(level);
     line += "\",\"msg\":";
-    AppendJsonString(line, clean_msg);
+    json::AppendString(line, clean_msg);
     for (const auto& field : fields) {
       line += ',';
-      AppendJsonString(line, field.key);
+      json::AppendString(line, field.key);
       line += ':';
       if (field.quoted) {
-        AppendJsonString(line, sanitize::Redact(field.value));
+        json::AppendString(line, sanitize::Redact(field.value));
       } else {
         line += field.value;
       }

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "exporter/core/json_string.h"
 #include "exporter/core/log.h"
 
 namespace codebot::http {
@@ -29,21 +30,6 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
     }
   }
   return true;
-}
-
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::string NextRequestId() {
@@ -150,7 +136,15 @@ Response Response::Json(int status, std::string body) {
 }
 
 Response Response::Error(int status, std::string_view reason) {
-  return Json(status, "{\"status\":\"error\",\"error\":\"" + JsonEscape(reason) + "\"}\n");
+  // The reason stays one line of text: control characters become spaces, not JSON escapes.
+  std::string one_line(reason);
+  std::replace_if(
+      one_line.begin(), one_line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; },
+      ' ');
+  std::string body = "{\"status\":\"error\",\"error\":";
+  json::AppendString(body, one_line);
+  body += "}\n";
+  return Json(status, std::move(body));
 }
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {}

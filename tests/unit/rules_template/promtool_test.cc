@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/core/json_string.h"
 #include "exporter/rules/template/format.h"
 #include "exporter/rules/template/prometheus.h"
 #include "tests/support/env.h"
@@ -128,32 +129,9 @@ const std::vector<Series> kSeries = {
 };
 
 std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  json::AppendString(out, s);
+  return out;
 }
 
 std::string JsonMap(const std::map<std::string, std::string>& m) {
