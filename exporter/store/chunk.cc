@@ -7,28 +7,12 @@
 namespace codebot::store {
 namespace {
 
-// Delta-of-delta buckets: a prefix of 1s ended by a 0 (or four 1s), then a signed value of this
-// many bits. Scheduled collections jitter by a few milliseconds, so the 7-bit bucket is the
-// common case once the interval is known; the first delta of a chunk lands in the 20-bit one.
-constexpr unsigned kDodBits[] = {7, 14, 20};
+using detail::kDodBits;
+using detail::WrappingSub;
 
 bool FitsSigned(int64_t value, unsigned bits) {
   const int64_t limit = int64_t{1} << (bits - 1);
   return value >= -limit && value < limit;
-}
-
-int64_t SignExtend(uint64_t value, unsigned bits) {
-  const unsigned shift = 64 - bits;
-  return static_cast<int64_t>(value << shift) >> shift;
-}
-
-// Deltas are computed in unsigned arithmetic: any pair of int64 timestamps round-trips through
-// the 64-bit escape without signed overflow.
-int64_t WrappingSub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
-}
-int64_t WrappingAdd(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
 
 // Grows the buffer by half again (at least 16 bytes) instead of doubling: a head chunk then
@@ -102,8 +86,23 @@ void XorChunk::WriteValue(uint64_t v_bits) {
   trailing_ = static_cast<uint8_t>(trailing);
 }
 
+void XorChunk::WriteCheckpoint() {
+  Checkpoint& checkpoint = checkpoints_[count_ / kCheckpointEvery - 1];
+  if (delta_ < INT32_MIN || delta_ > INT32_MAX) return;  // left unset: readers skip it
+  checkpoint.v_bits = v_bits_;
+  checkpoint.t = max_t_;
+  checkpoint.delta = static_cast<int32_t>(delta_);
+  checkpoint.pos = static_cast<uint16_t>(nbits_);
+  // 0xff (no window yet) is harmless in a reader: no sample refers to a window before one is set.
+  checkpoint.leading = leading_;
+  checkpoint.trailing = trailing_;
+}
+
 void XorChunk::Append(int64_t t, double v) {
   const uint64_t v_bits = std::bit_cast<uint64_t>(v);
+  if (count_ > 0 && count_ % kCheckpointEvery == 0 && count_ / kCheckpointEvery <= kCheckpoints) {
+    WriteCheckpoint();
+  }
   if (count_ == 0) {
     min_t_ = t;
     max_t_ = t;
@@ -119,51 +118,22 @@ void XorChunk::Append(int64_t t, double v) {
 
 void XorChunk::Seal() { bits_.shrink_to_fit(); }
 
-bool XorChunk::Reader::Next() {
-  if (read_ >= chunk_.count_) return false;
-  if (read_ == 0) {
-    t_ = chunk_.min_t_;
-    v_bits_ = ReadBits(64);
-    ++read_;
-    return true;
+void XorChunk::Reader::SkipOlderThan(int64_t t) {
+  if (read_ != 0) return;
+  const size_t taken = chunk_.count_ > 0 ? (chunk_.count_ - 1) / kCheckpointEvery : 0;
+  for (size_t i = std::min(taken, kCheckpoints); i-- > 0;) {
+    const Checkpoint& checkpoint = chunk_.checkpoints_[i];
+    if (checkpoint.pos == 0) continue;
+    if (checkpoint.t >= t) continue;
+    pos_ = checkpoint.pos;
+    read_ = static_cast<uint16_t>((i + 1) * kCheckpointEvery);
+    t_ = checkpoint.t;
+    delta_ = checkpoint.delta;
+    v_bits_ = checkpoint.v_bits;
+    leading_ = checkpoint.leading;
+    trailing_ = checkpoint.trailing;
+    return;
   }
-  // Timestamp: the prefix (0, 10, 110, 1110, 1111) and, for the short buckets, the value are
-  // cut from one peek; reading bit by bit cost half of Select's time.
-  const auto head = static_cast<unsigned>(PeekBits(4));
-  const unsigned ones = std::countl_one(static_cast<uint8_t>(head << 4));
-  int64_t dod = 0;
-  if (ones >= 4) {
-    pos_ += 4;
-    dod = static_cast<int64_t>(ReadBits(64));
-  } else if (ones > 0) {
-    pos_ += ones + 1;
-    const unsigned bits = kDodBits[ones - 1];
-    dod = SignExtend(ReadBits(bits), bits);
-  } else {
-    pos_ += 1;
-  }
-  delta_ = WrappingAdd(delta_, dod);
-  t_ = WrappingAdd(t_, delta_);
-  // Value: 0 (unchanged), 10 (same window), 11 (new window).
-  const auto control = static_cast<unsigned>(PeekBits(2));
-  if (control < 2) {
-    pos_ += 1;
-  } else {
-    pos_ += 2;
-    if (control == 3) {
-      const auto window = static_cast<unsigned>(ReadBits(11));
-      leading_ = static_cast<uint8_t>(window >> 6);
-      unsigned width = window & 63;
-      if (width == 0) width = 64;
-      trailing_ = static_cast<uint8_t>(64 - leading_ - width);
-    }
-    const unsigned width = 64 - leading_ - trailing_;
-    v_bits_ ^= ReadBits(width) << trailing_;
-  }
-  ++read_;
-  return true;
 }
-
-double XorChunk::Reader::v() const { return std::bit_cast<double>(v_bits_); }
 
 }  // namespace codebot::store

@@ -72,7 +72,13 @@ class PackedLabels {
     return found;
   }
   Labels Unpack() const {
+    size_t count = 0;
+    ForEach([&](std::string_view, std::string_view) {
+      ++count;
+      return true;
+    });
     Labels labels;
+    labels.reserve(count);
     ForEach([&](std::string_view n, std::string_view v) {
       labels.push_back({std::string(n), std::string(v)});
       return true;
@@ -88,6 +94,18 @@ class PackedLabels {
       return equal;
     });
     return equal && i == labels.size();
+  }
+  // Labels' order (name, then value, label by label; a prefix first), on the packed form.
+  bool Less(const PackedLabels& other) const {
+    size_t a = 0;
+    size_t b = 0;
+    while (a < data_.size() && b < other.data_.size()) {
+      for (int part = 0; part < 2; ++part) {
+        const int order = Next(&a).compare(other.Next(&b));
+        if (order != 0) return order < 0;
+      }
+    }
+    return a >= data_.size() && b < other.data_.size();
   }
   const std::string& data() const { return data_; }
 
@@ -132,8 +150,10 @@ class Series {
 size_t Series::FixedBytes(const PackedLabels& labels) {
   // make_shared: one allocation for the control block and the series.
   size_t bytes = MallocSize(sizeof(Series) + 16) + StringHeapBytes(labels.data());
-  // The index's node (next pointer, hash, shared_ptr) and its bucket slot.
+  // The index's node (next pointer, hash, shared_ptr) and its bucket slot, and the series' slot
+  // in its name's label-ordered list.
   bytes += MallocSize(sizeof(void*) + sizeof(uint64_t) + sizeof(std::shared_ptr<Series>)) + 8;
+  bytes += sizeof(std::shared_ptr<Series>);
   return bytes;
 }
 
@@ -380,7 +400,7 @@ SeriesStore::SeriesPtr SeriesStore::GetOrCreate(Labels labels, bool enforce_limi
   auto find = [&]() -> SeriesPtr {
     auto bucket = index_.find(name);
     if (bucket == index_.end()) return nullptr;
-    auto [begin, end] = bucket->second.equal_range(hash);
+    auto [begin, end] = bucket->second.by_hash.equal_range(hash);
     for (auto it = begin; it != end; ++it) {
       if (it->second->labels.Equals(labels)) return it->second;
     }
@@ -402,7 +422,12 @@ SeriesStore::SeriesPtr SeriesStore::GetOrCreate(Labels labels, bool enforce_limi
   }
   auto series = std::make_shared<Series>(labels, hash);
   const size_t fixed_bytes = series->fixed_bytes;
-  index_[name].emplace(hash, series);
+  NameIndex& bucket = index_[name];
+  bucket.by_hash.emplace(hash, series);
+  auto position = std::upper_bound(
+      bucket.sorted.begin(), bucket.sorted.end(), series,
+      [](const SeriesPtr& a, const SeriesPtr& b) { return a->labels.Less(b->labels); });
+  bucket.sorted.insert(position, series);
   series_count_.fetch_add(1, std::memory_order_relaxed);
   series_bytes_.fetch_add(fixed_bytes, std::memory_order_relaxed);
   series_created_.Increment();
@@ -671,7 +696,7 @@ void SeriesStore::Sweep() {
     // Shared: appenders of existing series and Select go on; only new series wait.
     std::shared_lock lock(index_mutex_);
     for (const auto& [name, bucket] : index_) {
-      for (const auto& [hash, series] : bucket) {
+      for (const auto& series : bucket.sorted) {
         std::lock_guard series_lock(series->mutex);
         auto& chunks = series->chunks;
         auto keep = std::find_if(chunks.begin(), chunks.end(),
@@ -701,16 +726,22 @@ void SeriesStore::Sweep() {
       // Appended to since the first pass, or already gone: keep / skip.
       if (!series->chunks.empty() || series->dead) continue;
       series->dead = true;
-      auto bucket = index_.find(std::string(series->labels.Get(kMetricName)));
+      auto bucket = index_.find(series->labels.Get(kMetricName));
       if (bucket == index_.end()) continue;
-      auto [begin, end] = bucket->second.equal_range(series->hash);
+      auto& by_hash = bucket->second.by_hash;
+      auto [begin, end] = by_hash.equal_range(series->hash);
       for (auto it = begin; it != end; ++it) {
         if (it->second == series) {
-          bucket->second.erase(it);
+          by_hash.erase(it);
           break;
         }
       }
-      if (bucket->second.empty()) index_.erase(bucket);
+      auto& sorted = bucket->second.sorted;
+      auto position = std::lower_bound(
+          sorted.begin(), sorted.end(), series,
+          [](const SeriesPtr& a, const SeriesPtr& b) { return a->labels.Less(b->labels); });
+      if (position != sorted.end() && *position == series) sorted.erase(position);
+      if (by_hash.empty()) index_.erase(bucket);
       series_count_.fetch_sub(1, std::memory_order_relaxed);
       series_bytes_.fetch_sub(series->fixed_bytes, std::memory_order_relaxed);
       series_removed_.Increment();
@@ -730,14 +761,18 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
     }
   }
   std::vector<SeriesPtr> candidates;
+  // Where each metric name's series start in `candidates`: within a name they are in label
+  // order already, across names only the seams need a look.
+  std::vector<size_t> name_starts;
   {
     std::shared_lock lock(index_mutex_);
-    auto consider = [&](const std::string& name, const auto& bucket) {
+    auto consider = [&](const std::string& name, const NameIndex& bucket) {
       // Name matchers are decided once per metric name, the others per series.
       for (const auto& matcher : matchers) {
         if (matcher.name() == kMetricName && !matcher.Matches(name)) return;
       }
-      for (const auto& [hash, series] : bucket) {
+      name_starts.push_back(candidates.size());
+      for (const auto& series : bucket.sorted) {
         const bool match = std::all_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
           return m.name() == kMetricName || m.Matches(series->labels.Get(m.name()));
         });
@@ -752,34 +787,58 @@ void SeriesStore::Select(const std::vector<Matcher>& matchers, int64_t mint, int
     }
   }
   const size_t first = out->size();
-  for (const auto& series : candidates) {
+  std::vector<size_t> seams;  // positions in *out where a new metric name starts
+  size_t next_name = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (next_name < name_starts.size() && name_starts[next_name] == i) {
+      while (next_name < name_starts.size() && name_starts[next_name] == i) ++next_name;
+      if (out->size() > first) seams.push_back(out->size());
+    }
+    Series& series = *candidates[i];
     SeriesData data;
     {
-      std::lock_guard lock(series->mutex);
-      if (series->dead) continue;
+      std::lock_guard lock(series.mutex);
+      if (series.dead) continue;
+      // Readers start at the chunk checkpoint closest before mint, so that the last minutes of
+      // a chunk cost a fraction of decoding it whole.
       size_t upper_bound = 0;
-      for (const auto& chunk : series->chunks) {
-        if (chunk.max_t() >= mint && chunk.min_t() <= maxt) upper_bound += chunk.count();
-      }
-      data.points.reserve(upper_bound);
-      for (const auto& chunk : series->chunks) {
+      for (const auto& chunk : series.chunks) {
         if (chunk.max_t() < mint) continue;
         if (chunk.min_t() > maxt) break;
         XorChunk::Reader reader(chunk);
-        while (reader.Next()) {
-          if (reader.t() < mint) continue;
-          if (reader.t() > maxt) break;
-          data.points.push_back({reader.t(), reader.v()});
+        if (chunk.min_t() < mint) reader.SkipOlderThan(mint);
+        upper_bound += reader.remaining();
+      }
+      if (upper_bound == 0) continue;
+      data.points.reserve(upper_bound);
+      for (const auto& chunk : series.chunks) {
+        if (chunk.max_t() < mint) continue;
+        if (chunk.min_t() > maxt) break;
+        XorChunk::Reader reader(chunk);
+        if (chunk.min_t() < mint) {
+          reader.SkipOlderThan(mint);
+          while (reader.Next()) {
+            if (reader.t() < mint) continue;
+            if (reader.t() <= maxt) data.points.push_back({reader.t(), reader.v()});
+            break;
+          }
         }
+        while (reader.Next() && reader.t() <= maxt) data.points.push_back({reader.t(), reader.v()});
       }
     }
     if (data.points.empty()) continue;
-    data.labels = series->labels.Unpack();
+    data.labels = series.labels.Unpack();
     out->push_back(std::move(data));
   }
-  // A stable order, whatever the hash maps did: results and tests don't depend on insertion.
-  std::sort(out->begin() + static_cast<ptrdiff_t>(first), out->end(),
-            [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; });
+  // Names in order give series in label order unless a label name sorts before __name__
+  // (an upper-case one, say): only then is there something to sort.
+  const auto less = [](const SeriesData& a, const SeriesData& b) { return a.labels < b.labels; };
+  for (size_t seam : seams) {
+    if (seam < out->size() && less((*out)[seam], (*out)[seam - 1])) {
+      std::sort(out->begin() + static_cast<ptrdiff_t>(first), out->end(), less);
+      break;
+    }
+  }
 }
 
 SeriesStore::Stats SeriesStore::GetStats() const {

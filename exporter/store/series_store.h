@@ -133,10 +133,16 @@ class SeriesStore : public collect::ResultSink, public Queryable {
   std::atomic<int64_t> retention_ms_;
   std::atomic<int64_t> next_sweep_ms_{0};
 
-  // Index: metric name -> label hash -> series. Shared for lookups and Select, exclusive only
+  // The series of one metric name: by label hash for lookups, and in label order for Select,
+  // which then returns them as they are instead of sorting its answer on every call.
+  struct NameIndex {
+    std::unordered_multimap<uint64_t, SeriesPtr> by_hash;
+    std::vector<SeriesPtr> sorted;
+  };
+  // Index: metric name (in order) -> its series. Shared for lookups and Select, exclusive only
   // to add or remove a series.
   mutable std::shared_mutex index_mutex_;
-  std::unordered_map<std::string, std::unordered_multimap<uint64_t, SeriesPtr>> index_;
+  std::map<std::string, NameIndex, std::less<>> index_;
 
   std::mutex writers_mutex_;  // guards the two maps, not the writers in them
   Writers sources_;

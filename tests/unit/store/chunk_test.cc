@@ -110,5 +110,124 @@ TEST(XorChunkTest, RegularSeriesCompressToAFewBitsPerSample) {
   EXPECT_EQ(chunk.HeapBytes(), chunk.EncodedBytes());
 }
 
+// What a reader started with SkipOlderThan(t) returns at or after t must be exactly the samples
+// at or after t, whatever t is relative to the checkpoints; and it must really have skipped:
+// fewer than kCheckpointEvery older samples are decoded once a checkpoint lies before t.
+void ExpectSkipMatchesFullDecode(const XorChunk& chunk) {
+  const auto all = Decode(chunk);
+  std::vector<int64_t> probes{std::numeric_limits<int64_t>::min(),
+                              std::numeric_limits<int64_t>::max()};
+  for (const auto& sample : all) {
+    probes.insert(probes.end(), {sample.t - 1, sample.t, sample.t + 1});
+  }
+  for (int64_t t : probes) {
+    XorChunk::Reader reader(chunk);
+    reader.SkipOlderThan(t);
+    const size_t left = reader.remaining();
+    std::vector<Raw> got;
+    size_t older = 0;
+    while (reader.Next()) {
+      if (reader.t() < t) {
+        ++older;
+        continue;
+      }
+      got.push_back({reader.t(), std::bit_cast<uint64_t>(reader.v())});
+    }
+    std::vector<Raw> want;
+    for (const auto& sample : all) {
+      if (sample.t >= t) want.push_back(sample);
+    }
+    ASSERT_EQ(got.size(), want.size()) << "t=" << t;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].t, want[i].t) << "t=" << t << " i=" << i;
+      EXPECT_EQ(got[i].bits, want[i].bits) << "t=" << t << " i=" << i;
+    }
+    EXPECT_EQ(left, older + got.size()) << "t=" << t;
+    EXPECT_LE(older, all.size() - want.size()) << "t=" << t;
+  }
+}
+
+std::vector<std::pair<int64_t, double>> MixedSamples(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> jitter(-3, 3);
+  std::uniform_real_distribution<double> value(-1e9, 1e9);
+  std::vector<std::pair<int64_t, double>> samples;
+  double counter = 100;
+  for (int i = 0; i < n; ++i) {
+    // Runs of steady counters, random doubles, repeats and stale markers: every value encoding
+    // ends up at some checkpoint.
+    double v = counter;
+    switch ((i / 7) % 4) {
+      case 0:
+        counter += static_cast<double>(rng() % 20);
+        v = counter;
+        break;
+      case 1:
+        v = value(rng);
+        break;
+      case 2:
+        v = 42;
+        break;
+      case 3:
+        v = i % 2 == 0 ? StaleNaN() : 0.1 * i;
+        break;
+    }
+    samples.emplace_back(1700000000000 + i * 15000 + jitter(rng), v);
+  }
+  return samples;
+}
+
+TEST(XorChunkTest, SkipOlderThanStartsAtTheLastCheckpointBefore) {
+  // Full, and cut right before, at and after each checkpoint.
+  for (int n : {1, 29, 30, 31, 32, 59, 60, 61, 89, 90, 91, 92, 119, 120}) {
+    XorChunk chunk;
+    for (const auto& [t, v] : MixedSamples(n, 100 + n)) chunk.Append(t, v);
+    SCOPED_TRACE(n);
+    ExpectSkipMatchesFullDecode(chunk);
+    chunk.Seal();
+    ExpectSkipMatchesFullDecode(chunk);
+  }
+}
+
+TEST(XorChunkTest, SkipReallySkips) {
+  XorChunk chunk;
+  const auto samples = MixedSamples(XorChunk::kMaxSamples, 5);
+  for (const auto& [t, v] : samples) chunk.Append(t, v);
+  // The last 20 samples (the 5 minutes a rule reads): decoding starts at the last checkpoint.
+  XorChunk::Reader reader(chunk);
+  reader.SkipOlderThan(samples[100].first);
+  EXPECT_EQ(reader.remaining(), XorChunk::kMaxSamples - 3 * XorChunk::kCheckpointEvery);
+  ASSERT_TRUE(reader.Next());
+  EXPECT_EQ(reader.t(), samples[90].first);
+  // Nothing older than t in the chunk: no skipping.
+  XorChunk::Reader from_start(chunk);
+  from_start.SkipOlderThan(samples[0].first);
+  EXPECT_EQ(from_start.remaining(), XorChunk::kMaxSamples);
+  // Only once, before the first sample.
+  XorChunk::Reader started(chunk);
+  ASSERT_TRUE(started.Next());
+  started.SkipOlderThan(samples[100].first);
+  EXPECT_EQ(started.remaining(), XorChunk::kMaxSamples - 1);
+}
+
+TEST(XorChunkTest, CheckpointsAcrossHugeGapsStayCorrect) {
+  // Deltas beyond 32 bits can't be checkpointed; readers fall back to an earlier checkpoint or
+  // the start, and every timestamp still comes back.
+  std::vector<std::pair<int64_t, double>> samples;
+  int64_t t = 0;
+  for (int i = 0; i < XorChunk::kMaxSamples; ++i) {
+    const bool huge = i == 29 || i == 30 || i == 89;
+    t += huge ? (int64_t{1} << 40) + i : 15000;
+    samples.emplace_back(t, i);
+  }
+  XorChunk chunk;
+  for (const auto& [ts, v] : samples) chunk.Append(ts, v);
+  ExpectSkipMatchesFullDecode(chunk);
+  XorChunk::Reader reader(chunk);
+  reader.SkipOlderThan(samples[95].first);
+  // The checkpoint before sample 90 follows a huge delta: the one before sample 60 is used.
+  EXPECT_EQ(reader.remaining(), XorChunk::kMaxSamples - 2 * XorChunk::kCheckpointEvery);
+}
+
 }  // namespace
 }  // namespace codebot::store

@@ -4,7 +4,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -446,6 +448,103 @@ TEST_F(SeriesStoreTest, SelectAcrossManyChunks) {
   EXPECT_GT(store_->GetStats().chunks, 3u);
 }
 
+TEST_F(SeriesStoreTest, SelectStartsInsideChunksAtEveryEdge) {
+  // Three chunks (120 + 120 + 60 samples) of values that use every encoding, read from every
+  // sample edge: readers start at a checkpoint inside a chunk and must neither lose nor add a
+  // sample, stale markers included.
+  store_->SetRetention(24 * 60 * kMinute);
+  std::vector<Point> written;
+  for (int i = 0; i < 300; ++i) {
+    const int64_t t = kT0 + i * 15000 + (i * 7919) % 5 - 2;
+    double v = i % 3 == 0 ? std::ldexp(static_cast<double>(i * 2654435761u % 1000003), i % 40)
+                          : static_cast<double>(i / 4);
+    if (i % 50 == 49) v = StaleNaN();
+    written.push_back({t, v});
+    store_->Write("w", t, {{L({{"__name__", "edges"}}), v}});
+  }
+  EXPECT_EQ(store_->GetStats().chunks, 3u);
+  std::vector<int64_t> edges{kT0 - 60000};
+  for (const auto& point : written) edges.insert(edges.end(), {point.t - 1, point.t, point.t + 1});
+  edges.push_back(written.back().t + 60000);
+  auto check = [&](int64_t mint, int64_t maxt) {
+    std::vector<Point> want;
+    for (const auto& point : written) {
+      if (point.t >= mint && point.t <= maxt) want.push_back(point);
+    }
+    auto got = SelectName("edges", mint, maxt);
+    if (want.empty()) {
+      EXPECT_TRUE(got.empty()) << mint - kT0 << ".." << maxt - kT0;
+      return;
+    }
+    ASSERT_EQ(got.size(), 1u) << mint - kT0 << ".." << maxt - kT0;
+    ASSERT_EQ(got[0].points.size(), want.size()) << mint - kT0 << ".." << maxt - kT0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[0].points[i].t, want[i].t) << mint - kT0 << ".." << maxt - kT0;
+      ASSERT_EQ(std::bit_cast<uint64_t>(got[0].points[i].v), std::bit_cast<uint64_t>(want[i].v))
+          << mint - kT0 << ".." << maxt - kT0;
+    }
+  };
+  // Every start edge with a 5-minute window and with the whole rest; every end edge from the
+  // start; and a sweep of short windows across the chunk seams.
+  for (int64_t mint : edges) {
+    check(mint, mint + 5 * kMinute);
+    check(mint, std::numeric_limits<int64_t>::max());
+    check(0, mint);
+  }
+  for (size_t a = 0; a < edges.size(); a += 5) {
+    for (size_t b = a; b < edges.size() && b < a + 200; b += 13) check(edges[a], edges[b]);
+  }
+}
+
+TEST_F(SeriesStoreTest, SeriesComeBackInLabelOrderWithoutSorting) {
+  // Series are created in a scrambled order, under several names, with labels that sort before
+  // __name__ (upper case), byte values above 0x7f, and label sets that are prefixes of others;
+  // Select must return them in Labels' order, as if it had sorted them.
+  std::vector<Labels> created;
+  for (int i = 0; i < 60; ++i) {
+    const int k = (i * 37) % 60;
+    Labels labels{{"__name__", k % 3 == 0 ? "alpha" : (k % 3 == 1 ? "beta" : "Gamma")}};
+    if (k % 4 == 0) labels.push_back({"Zone", std::string(1, static_cast<char>('a' + k % 5))});
+    if (k % 5 != 0) labels.push_back({"path", "/p" + std::to_string(k % 7)});
+    if (k % 6 == 0) labels.push_back({"path", std::string("\xc3\xa9") + std::to_string(k)});
+    if (k % 2 == 0) labels.push_back({"x", std::to_string(k)});
+    std::sort(labels.begin(), labels.end(),
+              [](const Label& a, const Label& b) { return a.name < b.name; });
+    labels.erase(std::unique(labels.begin(), labels.end(),
+                             [](const Label& a, const Label& b) { return a.name == b.name; }),
+                 labels.end());
+    if (std::find(created.begin(), created.end(), labels) != created.end()) continue;
+    created.push_back(labels);
+    store_->Write("w" + std::to_string(i), kT0, {{labels, 1}});
+  }
+  auto expect_order = [&](const std::vector<SeriesData>& got, const std::vector<Labels>& want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i].labels, want[i]) << i;
+  };
+  std::vector<Labels> sorted = created;
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_TRUE(std::any_of(sorted.begin(), sorted.end(),
+                          [](const Labels& l) { return l.front().name == "Zone"; }));
+  expect_order(Select({}), sorted);
+  expect_order(Select({Matcher(MatchType::kRegexMatch, "__name__", ".+")}), sorted);
+  std::vector<Labels> beta;
+  for (const auto& labels : sorted) {
+    if (LabelValue(labels, "__name__") == "beta") beta.push_back(labels);
+  }
+  expect_order(SelectName("beta"), beta);
+
+  // Some go away and come back: still in order.
+  for (size_t i = 0; i < created.size(); i += 3) store_->ForgetWriter("w" + std::to_string(i));
+  now_ = kT0 + 60 * kMinute;
+  store_->SetRetention(5 * kMinute);
+  store_->Sweep();
+  EXPECT_TRUE(Select({}).empty());
+  for (size_t i = 0; i < created.size(); ++i) {
+    store_->Write("again" + std::to_string(i), now_, {{created[created.size() - 1 - i], 2}});
+  }
+  expect_order(Select({}), sorted);
+}
+
 TEST_F(SeriesStoreTest, MatchersOfEveryKind) {
   store_->Publish(MakeCollection(kT0, {MakeSample("http_requests_total", L({{"code", "200"}}), 1),
                                        MakeSample("http_requests_total", L({{"code", "500"}}), 2),
@@ -565,6 +664,8 @@ TEST_F(SeriesStoreTest, ConcurrentAppendSelectAndSweep) {
           ASSERT_LT(series.points[i - 1].t, series.points[i].t);
         }
       }
+      // Label order holds while series are created and removed.
+      for (size_t i = 1; i < out.size(); ++i) ASSERT_LT(out[i - 1].labels, out[i].labels);
       ++selects;
     }
   });
