@@ -4,18 +4,23 @@
 #include <cmath>
 
 namespace codebot::expfmt {
+namespace {
 
-void AppendEscapedLabelValue(std::string& out, std::string_view value) {
-  for (char c : value) {
+// The text format escapes backslash and newline everywhere, the double quote only in label
+// values. A template parameter, not a run-time flag: the loop measures as fast as the two
+// hand-written copies it replaces.
+template <bool kInLabelValue>
+void AppendEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
     switch (c) {
       case '\\':
         out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
         break;
       case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
+        out += kInLabelValue ? "\\\"" : "\"";
         break;
       default:
         out += c;
@@ -23,20 +28,13 @@ void AppendEscapedLabelValue(std::string& out, std::string_view value) {
   }
 }
 
-void AppendEscapedHelp(std::string& out, std::string_view help) {
-  for (char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
+}  // namespace
+
+void AppendEscapedLabelValue(std::string& out, std::string_view value) {
+  AppendEscaped<true>(out, value);
 }
+
+void AppendEscapedHelp(std::string& out, std::string_view help) { AppendEscaped<false>(out, help); }
 
 void AppendValue(std::string& out, double value) {
   if (std::isnan(value)) {
