@@ -71,9 +71,7 @@ class XorChunk {
     // than t, so that Next() skips most of them without decoding. Samples older than t may
     // still follow; the caller filters them as usual.
     void SkipOlderThan(int64_t t);
-    // Inlined into the caller's loop: as a call, it kept the decoder state in memory and cost a
-    // third more per sample.
-    [[gnu::always_inline]] inline bool Next();
+    bool Next();  // inline below: it runs once per sample in Select's loops
     int64_t t() const { return t_; }
     double v() const { return std::bit_cast<double>(v_bits_); }
     // Samples Next() has yet to return.
@@ -81,7 +79,7 @@ class XorChunk {
 
    private:
     // The 64 bits at pos_, first bit in the top bit; zeros past the end.
-    [[gnu::always_inline]] inline uint64_t Peek64() const;
+    uint64_t Peek64() const;
     uint64_t PeekBits(unsigned n) const { return Peek64() >> (64 - n); }  // 1 <= n <= 64
     uint64_t ReadBits(unsigned n) {
       const uint64_t value = PeekBits(n);
