@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exporter/rules/format.h"
+#include "exporter/rules/go/strconv.h"
 
 namespace codebot::rules {
 namespace {
@@ -91,7 +92,7 @@ ApiResponse RulesApi(const std::vector<std::shared_ptr<const Group>>& groups,
     Json body = Json::object();
     body["status"] = "error";
     body["errorType"] = "bad_data";
-    body["error"] = "invalid parameter \"type\": not supported value " + GoQuote(type);
+    body["error"] = "invalid parameter \"type\": not supported value " + go::Quote(type);
     return {400, body.dump()};
   }
   const bool want_alerting = type != "record";

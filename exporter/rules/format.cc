@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "exporter/rules/go/strconv.h"
+
 namespace codebot::rules {
 namespace {
 
@@ -75,87 +77,13 @@ std::string Rfc3339(int64_t unix_ms) {
   return std::string(buffer) + FractionDigits(time.subseconds().count(), 3) + "Z";
 }
 
-std::string GoQuote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\a':
-          out += "\\a";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\v':
-          out += "\\v";
-          break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    // Multi-byte UTF-8 sequences are kept when well-formed; stray bytes become \xNN as in Go.
-    size_t length = 0;
-    if ((c & 0xe0) == 0xc0) {
-      length = 2;
-    } else if ((c & 0xf0) == 0xe0) {
-      length = 3;
-    } else if ((c & 0xf8) == 0xf0) {
-      length = 4;
-    }
-    bool valid = length > 0 && i + length <= text.size();
-    for (size_t k = 1; valid && k < length; ++k) {
-      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    }
-    if (!valid) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-      ++i;
-      continue;
-    }
-    out.append(text.substr(i, length));
-    i += length;
-  }
-  out += '"';
-  return out;
-}
-
 std::string LabelsString(const Labels& labels) {
   std::string out = "{";
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ", ";
     out += labels[i].name;
     out += '=';
-    out += GoQuote(labels[i].value);
+    out += go::Quote(labels[i].value);
   }
   out += '}';
   return out;

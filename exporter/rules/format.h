@@ -22,10 +22,6 @@ std::string FormatFloatExp(double v, bool upper);
 // "2023-04-01T10:00:00.25Z". Times before year 1 print as Go's zero time.
 std::string Rfc3339(int64_t unix_ms);
 
-// Go's strconv.Quote: double quotes, backslash escapes for quotes, backslashes and control
-// characters, \x escapes for bytes that are not valid UTF-8.
-std::string GoQuote(std::string_view text);
-
 // labels.Labels.String(): `{a="b", c="d"}`.
 std::string LabelsString(const Labels& labels);
 

@@ -9,6 +9,7 @@
 #include "exporter/config/yaml.h"
 #include "exporter/core/series.h"
 #include "exporter/rules/format.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/group.h"
 #include "exporter/rules/promql/memory_storage.h"
 #include "exporter/rules/promql/series_notation.h"
@@ -425,7 +426,7 @@ class GroupRun {
   void CheckPromql(const EvalContext& context, const PromqlTest& test,
                    std::vector<std::string>* errors) {
     const std::string prefix =
-        "    expr: " + GoQuote(test.expr) + ", time: " + ModelDuration(test.eval_time_ms);
+        "    expr: " + go::Quote(test.expr) + ", time: " + ModelDuration(test.eval_time_ms);
     QueryResult result = context.query(nullptr, test.expr, test.eval_time_ms);
     if (!result.ok) {
       errors->push_back(prefix + ", err: " + result.error);
@@ -438,7 +439,7 @@ class GroupRun {
       Labels labels;
       promql::ParseError error;
       if (!promql::ParseSeriesLabels(sample.labels, &labels, &error)) {
-        errors->push_back(prefix + ", err: labels " + GoQuote(sample.labels) + ": " +
+        errors->push_back(prefix + ", err: labels " + go::Quote(sample.labels) + ": " +
                           error.ToString());
         return;
       }

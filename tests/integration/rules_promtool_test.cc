@@ -157,6 +157,22 @@ TEST_F(FailingFixtures, WrongExpectedValue) {
   ExpectSameReport(dir_.path(), "value_test.yml", 1);
 }
 
+// Reports quote label values and expressions with Go's %q: non-printable runes (no-break and
+// ideographic spaces, line separators) as \u escapes, printable ones as they are.
+TEST_F(FailingFixtures, NonPrintableRunesQuotedAsInGo) {
+  Write("runes_test.yml", std::string(kDownSeries) + R"(    promql_expr_test:
+      - expr: 'label_replace(up, "x", "\u00a0\u2028\u3000\u00e9\U0001F600\\", "job", ".*")'
+        eval_time: 1m
+        exp_samples:
+          - labels: 'up{job="bot", instance="bot-1:8080"}'
+            value: 0
+      - expr: 'count_values("\u00a0x", up)'
+        eval_time: 1m
+        exp_samples: []
+)");
+  ExpectSameReport(dir_.path(), "runes_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, WrongLabels) {
   Write("labels_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
       - eval_time: 1m

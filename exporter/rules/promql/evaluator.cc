@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/hash_index.h"
 #include "exporter/rules/promql/labels_util.h"
@@ -560,7 +561,7 @@ bool Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t, Vector* out) {
   std::vector<std::string> grouping = a.sorted_grouping;
   if (a.op == AggregateOp::kCountValues) {
     if (!IsValidLabelName(value_label)) {
-      return Fail("invalid label name " + QuoteString(value_label));
+      return Fail("invalid label name " + rules::go::Quote(value_label));
     }
     if (!a.without) {
       grouping.push_back(value_label);

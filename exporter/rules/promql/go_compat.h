@@ -1,7 +1,7 @@
 // The few Go standard-library behaviours PromQL results depend on (number parsing and printing,
-// string quoting, math.Max/Min, regexp template expansion), reproduced so that our answers and
-// labels are byte-for-byte what Prometheus produces. Pure functions; no state, no allocation
-// beyond the returned strings.
+// math.Max/Min, regexp template expansion), reproduced so that our answers and labels are
+// byte-for-byte what Prometheus produces; quoting is rules::go::Quote, shared with the templates.
+// Pure functions; no state, no allocation beyond the returned strings.
 #pragma once
 
 #include <optional>
@@ -25,9 +25,6 @@ std::string FormatFloatG(double v);
 
 // strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent. count_values uses it.
 std::string FormatFloatF(double v);
-
-// strconv.Quote: double-quoted with Go escapes.
-std::string QuoteString(std::string_view s);
 
 // Prometheus' strutil.Unquote: "..." and '...' with Go escapes (each quote kind may only escape
 // itself), `...` raw. Returns false on a malformed literal.

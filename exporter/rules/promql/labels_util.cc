@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/go_compat.h"
 
 namespace codebot::promql {
@@ -175,7 +176,7 @@ std::string LabelsToString(const Labels& labels) {
     if (i > 0) out += ", ";
     out += labels[i].name;
     out += '=';
-    out += QuoteString(labels[i].value);
+    out += rules::go::Quote(labels[i].value);
   }
   out += '}';
   return out;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/go_compat.h"
 
 namespace codebot::promql {
@@ -65,13 +66,9 @@ bool KeywordFor(std::string_view word, TokenType* type) {
   return false;
 }
 
-// Go's %q of a rune: single-quoted, escaping the single quote but not the double one.
-std::string QuoteChar(char c) {
-  if (c == '\'') return "'\\''";
-  if (c == '"') return "'\"'";
-  std::string q = QuoteString(std::string(1, c));
-  return "'" + q.substr(1, q.size() - 2) + "'";
-}
+// Go's %q of a rune: single-quoted, escaping the single quote but not the double one. The lexer
+// hands over single bytes, so a byte >= 0x80 prints as \xNN where Prometheus prints the rune.
+std::string QuoteChar(char c) { return rules::go::Quote(std::string_view(&c, 1), '\''); }
 
 // Go's %#U of a rune: U+007A 'z'.
 std::string UnicodeName(uint32_t r, std::string_view text) {
@@ -184,7 +181,7 @@ class Lexer {
       Emit(TokenType::kDuration);
       return;
     }
-    Error("bad number or duration syntax: " + QuoteString(in_.substr(start_, pos_ - start_)));
+    Error("bad number or duration syntax: " + rules::go::Quote(in_.substr(start_, pos_ - start_)));
   }
 
   void Duration() {
@@ -193,7 +190,7 @@ class Lexer {
       return;
     }
     if (!AcceptRemainingDuration()) {
-      Error("bad duration syntax: " + QuoteString(in_.substr(start_, pos_ - start_)));
+      Error("bad duration syntax: " + rules::go::Quote(in_.substr(start_, pos_ - start_)));
       return;
     }
     Emit(TokenType::kDuration);
@@ -525,16 +522,16 @@ std::string DescribeToken(const Token& token) {
     case TokenType::kError:
       return token.error;
     case TokenType::kIdentifier:
-      return "identifier " + QuoteString(token.text);
+      return "identifier " + rules::go::Quote(token.text);
     case TokenType::kMetricIdentifier:
-      return "metric identifier " + QuoteString(token.text);
+      return "metric identifier " + rules::go::Quote(token.text);
     case TokenType::kNumber:
-      return "number " + QuoteString(token.text);
+      return "number " + rules::go::Quote(token.text);
     case TokenType::kDuration:
-      return "duration " + QuoteString(token.text);
+      return "duration " + rules::go::Quote(token.text);
     case TokenType::kString: {
-      std::string q = QuoteString(token.text);
-      if (token.text.size() > 10) q = QuoteString(token.text.substr(0, 10)) + "...";
+      std::string q = rules::go::Quote(token.text);
+      if (token.text.size() > 10) q = rules::go::Quote(token.text.substr(0, 10)) + "...";
       return "string " + q;
     }
     default:
@@ -544,7 +541,7 @@ std::string DescribeToken(const Token& token) {
   if (IsOperatorToken(token.type)) return "<op:" + text + ">";
   if (IsAggregatorToken(token.type)) return "<aggr:" + text + ">";
   if (IsKeywordToken(token.type)) return "<" + text + ">";
-  return QuoteString(token.text);
+  return rules::go::Quote(token.text);
 }
 
 }  // namespace codebot::promql

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "exporter/core/duration.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/ast.h"
 #include "exporter/rules/promql/engine.h"
 #include "exporter/rules/promql/go_compat.h"
@@ -146,7 +147,7 @@ std::string NumberError(std::string_view text) {
   errno = 0;
   std::strtod(copy.c_str(), &end);
   bool range = end == copy.c_str() + copy.size() && errno == ERANGE;
-  return "error parsing number: strconv.ParseFloat: parsing " + QuoteString(text) +
+  return "error parsing number: strconv.ParseFloat: parsing " + rules::go::Quote(text) +
          (range ? ": value out of range" : ": invalid syntax");
 }
 
@@ -278,7 +279,7 @@ class Parser {
   bool ParseDurationToken(const Token& t, int64_t* ms) {
     auto d = ParseDuration(t.text);
     if (!d) {
-      Fail(t.pos, "not a valid duration string: " + QuoteString(t.text));
+      Fail(t.pos, "not a valid duration string: " + rules::go::Quote(t.text));
       return false;
     }
     if (d->count() == 0) {
@@ -475,7 +476,7 @@ class Parser {
         auto s = std::make_unique<StringLiteral>(t.pos);
         std::string why;
         if (!UnquoteString(t.text, &s->value, &why)) {
-          return Fail(t.pos, "error unquoting string " + QuoteString(t.text) + ": " + why);
+          return Fail(t.pos, "error unquoting string " + rules::go::Quote(t.text) + ": " + why);
         }
         return s;
       }
@@ -540,7 +541,7 @@ class Parser {
     auto call = std::make_unique<CallExpr>(name.pos);
     call->func = FindFunction(name.text);
     if (!call->func) {
-      return Fail(name.pos, "unknown function with name " + QuoteString(name.text));
+      return Fail(name.pos, "unknown function with name " + rules::go::Quote(name.text));
     }
     if (!ParseCallBody(&call->args, "function call")) return nullptr;
     return call;
@@ -662,7 +663,7 @@ class Parser {
       std::string unquoted;
       std::string why;
       if (!UnquoteString(value.text, &unquoted, &why)) {
-        Fail(value.pos, "error unquoting string " + QuoteString(value.text) + ": " + why);
+        Fail(value.pos, "error unquoting string " + rules::go::Quote(value.text) + ": " + why);
         return false;
       }
       try {
@@ -736,7 +737,7 @@ class Parser {
           Fail(e.pos,
                "unary expression only allowed on expressions of type scalar or instant "
                "vector, got " +
-                   QuoteString(ValueTypeName(u.expr->type)));
+                   rules::go::Quote(ValueTypeName(u.expr->type)));
           return false;
         }
         e.type = u.expr->type;
@@ -767,8 +768,8 @@ class Parser {
     if (!vs.name.empty()) {
       for (size_t i = 0; i + 1 < vs.matchers.size(); ++i) {
         if (vs.matchers[i].name() == kMetricNameLabel) {
-          Fail(vs.pos, "metric name must not be set twice: " + QuoteString(vs.name) + " or " +
-                           QuoteString(vs.matchers[i].value()));
+          Fail(vs.pos, "metric name must not be set twice: " + rules::go::Quote(vs.name) + " or " +
+                           rules::go::Quote(vs.matchers[i].value()));
           return false;
         }
       }
@@ -800,7 +801,7 @@ class Parser {
       for (const auto& l1 : b.matching) {
         for (const auto& l2 : b.include) {
           if (l1 == l2) {
-            Fail(b.op_pos, "label " + QuoteString(l1) +
+            Fail(b.op_pos, "label " + rules::go::Quote(l1) +
                                " must not occur in ON and GROUP clause "
                                "at once");
             return false;
@@ -828,12 +829,12 @@ class Parser {
       b.card = IsSetOperator(b.op) ? Cardinality::kManyToMany : Cardinality::kOneToOne;
     } else if (IsSetOperator(b.op)) {
       if (b.card == Cardinality::kOneToMany || b.card == Cardinality::kManyToOne) {
-        Fail(b.pos, "no grouping allowed for " + QuoteString(op_name) + " operation");
+        Fail(b.pos, "no grouping allowed for " + rules::go::Quote(op_name) + " operation");
         return false;
       }
     }
     if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOperator(b.op)) {
-      Fail(b.pos, "set operator " + QuoteString(op_name) +
+      Fail(b.pos, "set operator " + rules::go::Quote(op_name) +
                       " not allowed in binary scalar "
                       "expression");
       return false;
@@ -854,7 +855,7 @@ class Parser {
     c.type = f.return_type;
     const size_t nargs = f.arg_types.size();
     const size_t given = c.args.size();
-    const std::string quoted = QuoteString(f.name);
+    const std::string quoted = rules::go::Quote(f.name);
     if (f.variadic == 0) {
       if (nargs != given) {
         Fail(c.pos, "expected " + std::to_string(nargs) + " argument(s) in call to " + quoted +

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "exporter/core/duration.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/ast.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/labels_util.h"
@@ -49,7 +50,7 @@ std::string SelectorText(const VectorSelector& vs, bool with_offset) {
     if (m.name() == kMetricNameLabel && m.type() == MatchType::kEqual && m.value() == vs.name) {
       continue;
     }
-    parts.push_back(m.name() + MatchOp(m.type()) + QuoteString(m.value()));
+    parts.push_back(m.name() + MatchOp(m.type()) + rules::go::Quote(m.value()));
   }
   std::string out = vs.name;
   if (!parts.empty()) {
@@ -66,7 +67,7 @@ void Print(const Expr& e, std::string* out) {
       *out += FormatFloatG(static_cast<const NumberLiteral&>(e).value);
       return;
     case Expr::Kind::kString:
-      *out += QuoteString(static_cast<const StringLiteral&>(e).value);
+      *out += rules::go::Quote(static_cast<const StringLiteral&>(e).value);
       return;
     case Expr::Kind::kVectorSelector:
       *out += SelectorText(static_cast<const VectorSelector&>(e), true);

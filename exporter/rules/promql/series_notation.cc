@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exporter/core/series.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/labels_util.h"
 
@@ -46,7 +47,7 @@ class Scanner {
 
   std::string Describe(size_t pos) const {
     if (pos >= text_.size()) return "end of input";
-    return QuoteString(text_.substr(pos, 1));
+    return rules::go::Quote(text_.substr(pos, 1));
   }
 
   bool ParseLabels(Labels* out, ParseError* error) {
@@ -73,7 +74,7 @@ class Scanner {
     std::sort(cleaned.begin(), cleaned.end());
     for (size_t i = 1; i < cleaned.size(); ++i) {
       if (cleaned[i].name == cleaned[i - 1].name) {
-        return Fail(start, "label " + QuoteString(cleaned[i].name) + " is set twice", error);
+        return Fail(start, "label " + rules::go::Quote(cleaned[i].name) + " is set twice", error);
       }
     }
     *out = std::move(cleaned);
@@ -141,10 +142,10 @@ class Scanner {
     }
     std::string why;
     if (!UnquoteString(text_.substr(start, pos_ - start), out, &why)) {
-      return Fail(
-          start,
-          "error unquoting string " + QuoteString(text_.substr(start, pos_ - start)) + ": " + why,
-          error);
+      return Fail(start,
+                  "error unquoting string " + rules::go::Quote(text_.substr(start, pos_ - start)) +
+                      ": " + why,
+                  error);
     }
     return true;
   }
@@ -190,7 +191,7 @@ class Scanner {
     std::string_view digits = text_.substr(start, pos_ - start);
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *k);
     if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
-      return Fail(start, "invalid repetition in series values: " + QuoteString(digits), error);
+      return Fail(start, "invalid repetition in series values: " + rules::go::Quote(digits), error);
     }
     return true;
   }

@@ -6,7 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "exporter/rules/template/text.h"
+#include "exporter/rules/go/strconv.h"
+#include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::tmpl {
 namespace {
@@ -221,7 +222,7 @@ class Printer {
         PadString(depth == 0 ? "<nil>" : "interface {}(nil)");
         return;
       case Value::Kind::kString:
-        Pad(text::Quote(v.AsString()));
+        Pad(go::Quote(v.AsString()));
         return;
       case Value::Kind::kList: {
         const auto& list = v.AsList();
@@ -242,7 +243,7 @@ class Printer {
         for (const auto& [key, value] : map.entries) {
           if (!first) buf += ", ";
           first = false;
-          buf += text::Quote(key);
+          buf += go::Quote(key);
           buf.push_back(':');
           PrintGoSyntax(value, depth + 1);
         }
@@ -275,7 +276,7 @@ class Printer {
 
   void BadVerb(char32_t verb, const Value& v) {
     buf += "%!";
-    text::AppendRune(&buf, verb);
+    go::AppendRune(&buf, verb);
     buf.push_back('(');
     if (v.kind() == Value::Kind::kInvalid || v.kind() == Value::Kind::kNil) {
       buf += "<nil>";
@@ -297,7 +298,7 @@ class Printer {
       buf += s;
       return;
     }
-    const int width = f.wid - static_cast<int>(text::RuneCount(s));
+    const int width = f.wid - static_cast<int>(go::RuneCount(s));
     if (!f.minus) {
       WritePadding(width);
       buf += s;
@@ -313,7 +314,7 @@ class Printer {
     size_t pos = 0;
     for (int n = 0; n < f.prec && pos < s.size(); ++n) {
       size_t width = 0;
-      text::DecodeRune(s, pos, &width);
+      go::DecodeRune(s, pos, &width);
       pos += width;
     }
     return s.substr(0, pos);
@@ -323,11 +324,11 @@ class Printer {
 
   void FmtQ(std::string_view s) {
     s = Truncate(s);
-    if (f.sharp && text::CanBackquote(s)) {
+    if (f.sharp && go::CanBackquote(s)) {
       Pad("`" + std::string(s) + "`");
       return;
     }
-    Pad(text::Quote(s, '"', f.plus));
+    Pad(go::Quote(s, '"', f.plus));
   }
 
   void FmtSx(std::string_view s, const char* digits) {
@@ -446,12 +447,12 @@ class Printer {
       case 'c': {
         std::string s;
         const int64_t r = v.AsInt();
-        text::AppendRune(&s, r < 0 || r > 0x10FFFF ? text::kRuneError : static_cast<char32_t>(r));
+        go::AppendRune(&s, r < 0 || r > 0x10FFFF ? go::kRuneError : static_cast<char32_t>(r));
         Pad(s);
         return;
       }
       case 'q':
-        Pad(text::QuoteRune(v.AsInt(), f.plus));
+        Pad(go::QuoteRune(v.AsInt(), f.plus));
         return;
       case 'U': {
         char tmp[32];
@@ -936,17 +937,17 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& a) {
     }
     size_t width = 1;
     char32_t verb = static_cast<unsigned char>(format[i]);
-    if (verb >= 0x80) verb = text::DecodeRune(format, i, &width);
+    if (verb >= 0x80) verb = go::DecodeRune(format, i, &width);
     i += width;
     if (verb == '%') {
       p.buf.push_back('%');
     } else if (!good_arg_num) {
       p.buf += "%!";
-      text::AppendRune(&p.buf, verb);
+      go::AppendRune(&p.buf, verb);
       p.buf += "(BADINDEX)";
     } else if (arg_num >= a.size()) {
       p.buf += "%!";
-      text::AppendRune(&p.buf, verb);
+      go::AppendRune(&p.buf, verb);
       p.buf += "(MISSING)";
     } else {
       if (verb == 'v') {
@@ -993,7 +994,7 @@ bool ParseGoFloat(std::string_view s, double* v, std::string* error) {
     return true;
   }
   if (!ValidFloatSyntax(s)) {
-    *error = "strconv.ParseFloat: parsing " + text::Quote(s) + ": invalid syntax";
+    *error = "strconv.ParseFloat: parsing " + go::Quote(s) + ": invalid syntax";
     return false;
   }
   std::string clean;
@@ -1002,7 +1003,7 @@ bool ParseGoFloat(std::string_view s, double* v, std::string* error) {
   }
   *v = std::strtod(clean.c_str(), nullptr);
   if (std::isinf(*v)) {
-    *error = "strconv.ParseFloat: parsing " + text::Quote(s) + ": value out of range";
+    *error = "strconv.ParseFloat: parsing " + go::Quote(s) + ": value out of range";
     return false;
   }
   return true;

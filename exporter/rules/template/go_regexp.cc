@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "exporter/rules/template/text.h"
+#include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::tmpl {
 namespace {
@@ -61,8 +61,8 @@ bool ExtractName(std::string_view str, std::string_view* name, int* num, size_t*
   size_t i = start;
   while (i < str.size()) {
     size_t width = 0;
-    const char32_t r = text::DecodeRune(str, i, &width);
-    if (!text::IsLetter(r) && !text::IsDigit(r) && r != '_') break;
+    const char32_t r = go::DecodeRune(str, i, &width);
+    if (!go::IsLetter(r) && !go::IsDigit(r) && r != '_') break;
     i += width;
   }
   if (i == start) return false;
@@ -187,7 +187,7 @@ std::string GoRegexp::ReplaceAllString(std::string_view src, std::string_view re
     last_match_end = a1;
     // Advance past this match, always by at least one character.
     size_t width = 0;
-    if (search_pos < src.size()) text::DecodeRune(src, search_pos, &width);
+    if (search_pos < src.size()) go::DecodeRune(src, search_pos, &width);
     if (search_pos + width > a1) {
       search_pos += width;
     } else if (search_pos + 1 > a1) {

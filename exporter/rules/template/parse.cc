@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "exporter/rules/go/strconv.h"
+#include "exporter/rules/go/unicode.h"
 #include "exporter/rules/template/format.h"
 #include "exporter/rules/template/text.h"
 
@@ -67,22 +69,22 @@ struct Item {
     if (type == ItemType::kEof) return "EOF";
     if (type == ItemType::kError) return std::string(val);
     if (type > ItemType::kKeyword) return "<" + std::string(val) + ">";
-    if (text::RuneCount(val) > 10) {
+    if (go::RuneCount(val) > 10) {
       size_t pos_10 = 0;
       for (int n = 0; n < 10; ++n) {
         size_t width = 0;
-        text::DecodeRune(val, pos_10, &width);
+        go::DecodeRune(val, pos_10, &width);
         pos_10 += width;
       }
-      return text::Quote(val.substr(0, pos_10)) + "...";
+      return go::Quote(val.substr(0, pos_10)) + "...";
     }
-    return text::Quote(val);
+    return go::Quote(val);
   }
 };
 
 bool IsSpace(char32_t r) { return r == ' ' || r == '\t' || r == '\r' || r == '\n'; }
 
-bool IsAlphaNumeric(char32_t r) { return r == '_' || text::IsLetter(r) || text::IsDigit(r); }
+bool IsAlphaNumeric(char32_t r) { return r == '_' || go::IsLetter(r) || go::IsDigit(r); }
 
 bool HasLeftTrimMarker(std::string_view s) {
   return s.size() >= 2 && s[0] == '-' && IsSpace(static_cast<unsigned char>(s[1]));
@@ -109,9 +111,9 @@ std::string FormatRuneU(char32_t r) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "U+%04X", static_cast<unsigned>(r));
   std::string out = buf;
-  if (text::IsPrint(r)) {
+  if (go::IsPrint(r)) {
     out += " '";
-    text::AppendRune(&out, r);
+    go::AppendRune(&out, r);
     out += "'";
   }
   return out;
@@ -188,7 +190,7 @@ class Lexer {
       width_ = 0;
       return kEofRune;
     }
-    const char32_t r = text::DecodeRune(input_, pos_, &width_);
+    const char32_t r = go::DecodeRune(input_, pos_, &width_);
     pos_ += width_;
     return r;
   }
@@ -341,7 +343,7 @@ class Lexer {
       Backup();
       return LexIdentifier();
     }
-    if (r < 0x80 && text::IsPrint(r)) return Emit(ItemType::kChar);
+    if (r < 0x80 && go::IsPrint(r)) return Emit(ItemType::kChar);
     return Error("unrecognized character in action: " + FormatRuneU(r));
   }
 
@@ -460,12 +462,12 @@ class Lexer {
 
   std::optional<Item> LexNumber() {
     if (!ScanNumber()) {
-      return Error("bad number syntax: " + text::Quote(input_.substr(start_, pos_ - start_)));
+      return Error("bad number syntax: " + go::Quote(input_.substr(start_, pos_ - start_)));
     }
     const char32_t sign = Peek();
     if (sign == '+' || sign == '-') {
       if (!ScanNumber() || input_[pos_ - 1] != 'i') {
-        return Error("bad number syntax: " + text::Quote(input_.substr(start_, pos_ - start_)));
+        return Error("bad number syntax: " + go::Quote(input_.substr(start_, pos_ - start_)));
       }
       return Emit(ItemType::kComplex);
     }
@@ -511,7 +513,7 @@ class Lexer {
 bool UnquoteChar(std::string_view s, char32_t* r, size_t* used) {
   if (s.empty() || s[0] == '\'') return false;
   if (static_cast<unsigned char>(s[0]) >= 0x80) {
-    *r = text::DecodeRune(s, 0, used);
+    *r = go::DecodeRune(s, 0, used);
     return true;
   }
   if (s[0] != '\\') {
@@ -711,7 +713,7 @@ class Parser {
       return;
     }
     if (!IsEmptyTree(root_.get())) {
-      Errorf("template: multiple definition of template " + text::Quote(name_));
+      Errorf("template: multiple definition of template " + go::Quote(name_));
     }
   }
 
@@ -1059,7 +1061,7 @@ class Parser {
         case NodeType::kNumber:
         case NodeType::kNil:
         case NodeType::kDot:
-          Errorf("unexpected . after term " + text::Quote(chain->node->String()));
+          Errorf("unexpected . after term " + go::Quote(chain->node->String()));
           return nullptr;
         default:
           return chain;
@@ -1073,7 +1075,7 @@ class Parser {
     switch (token.type) {
       case ItemType::kIdentifier:
         if (!(*state_->has_function)(token.val)) {
-          Errorf("function " + text::Quote(token.val) + " not defined");
+          Errorf("function " + go::Quote(token.val) + " not defined");
           return nullptr;
         }
         return std::make_unique<IdentifierNode>(token.pos, std::string(token.val));
@@ -1083,7 +1085,7 @@ class Parser {
         return std::make_unique<NilNode>(token.pos);
       case ItemType::kVariable:
         if (std::find(vars_.begin(), vars_.end(), token.val) == vars_.end()) {
-          Errorf("undefined variable " + text::Quote(token.val));
+          Errorf("undefined variable " + go::Quote(token.val));
           return nullptr;
         }
         return std::make_unique<VariableNode>(token.pos,
@@ -1148,7 +1150,7 @@ class Parser {
       std::string error;
       if (split == std::string::npos || !ParseGoFloat(t.substr(0, split), &n->real, &error) ||
           !ParseGoFloat(t.substr(split, t.size() - split - 1), &n->imag, &error)) {
-        Errorf("illegal number syntax: " + text::Quote(t));
+        Errorf("illegal number syntax: " + go::Quote(t));
         return nullptr;
       }
       n->is_complex = true;
@@ -1186,7 +1188,7 @@ class Parser {
       std::string error;
       if (ParseGoFloat(t, &f, &error)) {
         if (t.find_first_of(".eEpP") == std::string::npos) {
-          Errorf("integer overflow: " + text::Quote(t));
+          Errorf("integer overflow: " + go::Quote(t));
           return nullptr;
         }
         n->is_float = true;
@@ -1204,7 +1206,7 @@ class Parser {
       }
     }
     if (!n->is_int && !n->is_uint && !n->is_float) {
-      Errorf("illegal number syntax: " + text::Quote(t));
+      Errorf("illegal number syntax: " + go::Quote(t));
       return nullptr;
     }
     return n;
@@ -1220,9 +1222,7 @@ class Parser {
   int range_depth_ = 0;
 };
 
-void WriteQuotedTemplateName(std::string* out, const std::string& name) {
-  *out += text::Quote(name);
-}
+void WriteQuotedTemplateName(std::string* out, const std::string& name) { *out += go::Quote(name); }
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "exporter/core/duration.h"
 #include "exporter/core/log.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/template/format.h"
 #include "exporter/rules/template/go_regexp.h"
 #include "exporter/rules/template/go_time.h"
@@ -285,8 +286,8 @@ std::string StripDomain(std::string_view host_port) {
 
 // regexp's quote(): backquoted when strconv.CanBackquote allows it.
 std::string RegexpQuote(std::string_view s) {
-  if (text::CanBackquote(s)) return "`" + std::string(s) + "`";
-  return text::Quote(s);
+  if (go::CanBackquote(s)) return "`" + std::string(s) + "`";
+  return go::Quote(s);
 }
 
 // The path of a URL (net/url's URL.Path, percent-decoded).
@@ -438,7 +439,7 @@ FuncMap StaticFunctions() {
   m["parseDuration"] = Fn({kString}, [](std::vector<Value>& args) {
     const auto d = ParseDuration(args[0].AsString());
     if (!d) {
-      return CallResult::Error("not a valid duration string: " + text::Quote(args[0].AsString()));
+      return CallResult::Error("not a valid duration string: " + go::Quote(args[0].AsString()));
     }
     return CallResult::Ok(Value::Float(static_cast<double>(d->count()) / 1000.0));
   });

@@ -4,8 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/template/format.h"
-#include "exporter/rules/template/text.h"
 
 namespace codebot::rules::tmpl {
 namespace {
@@ -42,7 +42,7 @@ class State {
   void Run(const Value& dot) {
     vars_.emplace_back("$", dot);
     if (tree_ == nullptr || tree_->root == nullptr) {
-      Errorf(text::Quote(tmpl_.name()) + " is an incomplete or empty template");
+      Errorf(go::Quote(tmpl_.name()) + " is an incomplete or empty template");
       return;
     }
     Walk(dot, tree_->root.get());
@@ -60,8 +60,8 @@ class State {
       *error_ = "template: " + name + ": " + message;
       return;
     }
-    *error_ = "template: " + tree_->Location(*node_) + ": executing " + text::Quote(name) +
-              " at <" + node_->String() + ">: " + message;
+    *error_ = "template: " + tree_->Location(*node_) + ": executing " + go::Quote(name) + " at <" +
+              node_->String() + ">: " + message;
   }
 
   // Variables.
@@ -199,7 +199,7 @@ class State {
     At(t);
     const auto it = tmpl_.trees().find(t->name);
     if (it == tmpl_.trees().end()) {
-      Errorf("template " + text::Quote(t->name) + " not defined");
+      Errorf("template " + go::Quote(t->name) + " not defined");
       return;
     }
     if (depth_ >= kMaxExecDepth) {
@@ -278,7 +278,7 @@ class State {
       case NodeType::kString:
         return Value::String(static_cast<const parse::StringNode*>(first)->text);
       default:
-        Errorf("can't evaluate command " + text::Quote(first->String()));
+        Errorf("can't evaluate command " + go::Quote(first->String()));
         return {};
     }
   }
@@ -369,7 +369,7 @@ class State {
     bool is_builtin = false;
     const Function* function = FindFunction(node->ident, &is_builtin);
     if (function == nullptr) {
-      Errorf(text::Quote(node->ident) + " is not a defined function");
+      Errorf(go::Quote(node->ident) + " is not a defined function");
       return {};
     }
     return EvalCall(dot, *function, is_builtin, cmd, node->ident, args, final, nullptr);
@@ -379,7 +379,7 @@ class State {
                   const Value* final, const Value& receiver) {
     if (!receiver.valid()) {
       if (tmpl_.missing_key() == MissingKey::kError) {
-        Errorf("nil data; no entry for key " + text::Quote(field_name));
+        Errorf("nil data; no entry for key " + go::Quote(field_name));
       }
       return {};
     }
@@ -416,7 +416,7 @@ class State {
           case MissingKey::kZero:
             return map.zero;
           case MissingKey::kError:
-            Errorf("map has no entry for key " + text::Quote(field_name));
+            Errorf("map has no entry for key " + go::Quote(field_name));
             return {};
         }
         return {};
@@ -683,8 +683,8 @@ ExecResult Template::ExecuteTemplate(std::string_view name, const Value& data,
   ExecResult result;
   const auto it = trees_.find(std::string(name));
   if (it == trees_.end()) {
-    result.error = "template: no template " + text::Quote(name) + " associated with template " +
-                   text::Quote(name_);
+    result.error = "template: no template " + go::Quote(name) + " associated with template " +
+                   go::Quote(name_);
     return result;
   }
   State state(*this, it->second.get(), &result.output, overrides, &result.error, 0);

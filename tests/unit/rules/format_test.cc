@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "exporter/rules/go/strconv.h"
+
 namespace codebot::rules {
 namespace {
 
@@ -42,12 +44,12 @@ TEST(Rfc3339, MillisecondsWithoutTrailingZeros) {
 }
 
 TEST(GoQuote, EscapesLikeStrconvQuote) {
-  EXPECT_EQ(GoQuote("up"), "\"up\"");
-  EXPECT_EQ(GoQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(GoQuote("x\ny\t"), "\"x\\ny\\t\"");
-  EXPECT_EQ(GoQuote(std::string("\x01", 1)), "\"\\x01\"");
-  EXPECT_EQ(GoQuote("héllo"), "\"héllo\"");
-  EXPECT_EQ(GoQuote("\xff"), "\"\\xff\"");
+  EXPECT_EQ(go::Quote("up"), "\"up\"");
+  EXPECT_EQ(go::Quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(go::Quote("x\ny\t"), "\"x\\ny\\t\"");
+  EXPECT_EQ(go::Quote(std::string("\x01", 1)), "\"\\x01\"");
+  EXPECT_EQ(go::Quote("héllo"), "\"héllo\"");
+  EXPECT_EQ(go::Quote("\xff"), "\"\\xff\"");
 }
 
 TEST(LabelsString, BracesCommaSpaceAndQuotedValues) {

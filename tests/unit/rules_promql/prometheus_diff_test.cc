@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/engine.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/labels_util.h"
@@ -172,7 +173,7 @@ std::string ToOpenMetrics(const std::vector<Series>& data) {
         if (l.name == "__name__") continue;
         if (!first) os << ",";
         first = false;
-        os << l.name << "=" << QuoteString(l.value);
+        os << l.name << "=" << rules::go::Quote(l.value);
       }
       // Whole milliseconds as seconds with three decimals; shortest round-trip values.
       os << "} " << FormatFloatG(p.v) << " " << p.t / 1000 << "." << std::setw(3)

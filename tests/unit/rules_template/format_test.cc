@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/template/format.h"
 #include "exporter/rules/template/text.h"
 
@@ -150,14 +151,14 @@ TEST(TemplateFormat, GoNumberParsing) {
 }
 
 TEST(TemplateText, QuoteLikeStrconv) {
-  EXPECT_EQ(text::Quote("plain"), "\"plain\"");
-  EXPECT_EQ(text::Quote("a\"b\\c\n\t\x01\x7f"), "\"a\\\"b\\\\c\\n\\t\\x01\\x7f\"");
-  EXPECT_EQ(text::Quote("é\x01", '"', true), "\"\\u00e9\\x01\"");
-  EXPECT_EQ(text::QuoteRune('\''), "'\\''");
-  EXPECT_EQ(text::QuoteRune('"'), "'\"'");
-  EXPECT_EQ(text::QuoteRune(0x110000), "'\xEF\xBF\xBD'");
-  EXPECT_EQ(text::Quote("é\xff"), "\"é\\xff\"");
-  EXPECT_EQ(text::Quote("\xc2\xa0"), "\"\\u00a0\"");  // NBSP is not printable in Go's sense
+  EXPECT_EQ(go::Quote("plain"), "\"plain\"");
+  EXPECT_EQ(go::Quote("a\"b\\c\n\t\x01\x7f"), "\"a\\\"b\\\\c\\n\\t\\x01\\x7f\"");
+  EXPECT_EQ(go::Quote("é\x01", '"', true), "\"\\u00e9\\x01\"");
+  EXPECT_EQ(go::QuoteRune('\''), "'\\''");
+  EXPECT_EQ(go::QuoteRune('"'), "'\"'");
+  EXPECT_EQ(go::QuoteRune(0x110000), "'\xEF\xBF\xBD'");
+  EXPECT_EQ(go::Quote("é\xff"), "\"é\\xff\"");
+  EXPECT_EQ(go::Quote("\xc2\xa0"), "\"\\u00a0\"");  // NBSP is not printable in Go's sense
 }
 
 TEST(TemplateText, UnquoteGoLiterals) {
