@@ -44,7 +44,7 @@ Json AlertObject(const ActiveAlert& alert) {
   if (alert.keep_firing_since_ms != kNoTime) {
     object["keepFiringSince"] = Rfc3339(alert.keep_firing_since_ms);
   }
-  object["value"] = FormatFloatExp(alert.value, false);
+  object["value"] = go::FormatFloat(alert.value, 'e', -1);
   return object;
 }
 

@@ -46,20 +46,6 @@ std::string GoDurationString(int64_t ms) {
   return out;
 }
 
-std::string FormatFloatExp(double v, bool upper) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof(buffer), v, std::chars_format::scientific);
-  std::string out(buffer, result.ptr);
-  if (upper) {
-    for (char& c : out) {
-      if (c == 'e') c = 'E';
-    }
-  }
-  return out;
-}
-
 std::string Rfc3339(int64_t unix_ms) {
   using namespace std::chrono;
   // Go's zero time.Time, which the API prints for rules never evaluated.

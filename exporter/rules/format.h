@@ -1,6 +1,7 @@
 // Text forms the Prometheus tools print, reproduced so that our API answers and `test rules`
-// messages read exactly like theirs: Go's duration and float formats, RFC 3339 timestamps, and
-// label sets as `{a="b", c="d"}`. Pure functions; nothing here allocates beyond its result.
+// messages read exactly like theirs: Go's duration format, RFC 3339 timestamps, and label sets
+// as `{a="b", c="d"}` (floats and quoting are exporter/rules/go/strconv.h). Pure functions;
+// nothing here allocates beyond its result.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +14,6 @@ namespace codebot::rules {
 
 // Go's time.Duration.String() for a millisecond count: "0s", "500ms", "1.5s", "1m30s", "2h0m0s".
 std::string GoDurationString(int64_t ms);
-
-// Go's strconv.FormatFloat(v, 'e' or 'E', -1, 64): shortest exact digits, "1e+00", "3.125E+00",
-// "NaN", "+Inf", "-Inf".
-std::string FormatFloatExp(double v, bool upper);
 
 // Go's time.Time JSON form (RFC 3339 with nanoseconds, trailing zeros dropped), in UTC:
 // "2023-04-01T10:00:00.25Z". Times before year 1 print as Go's zero time.

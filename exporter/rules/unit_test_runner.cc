@@ -244,7 +244,7 @@ std::string SamplesString(const std::vector<ParsedSample>& samples) {
   std::string out;
   for (size_t i = 0; i < samples.size(); ++i) {
     if (i > 0) out += ", ";
-    out += LabelsString(samples[i].labels) + " " + FormatFloatExp(samples[i].value, true);
+    out += LabelsString(samples[i].labels) + " " + go::FormatFloat(samples[i].value, 'E', -1);
   }
   return out;
 }

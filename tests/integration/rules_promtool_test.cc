@@ -173,6 +173,31 @@ TEST_F(FailingFixtures, NonPrintableRunesQuotedAsInGo) {
   ExpectSameReport(dir_.path(), "runes_test.yml", 1);
 }
 
+// Numbers in labels are Go's: count_values writes strconv's shortest 'f' form (1e23 as
+// 100000000000000000000000, not its exact binary value), and a bucket bound is read by
+// strconv.ParseFloat, which takes '_' between digits.
+TEST_F(FailingFixtures, NumbersInLabelsReadAndPrintAsInGo) {
+  Write("numbers_test.yml", R"(evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'big{i="1"}'
+        values: '1e23 1e23'
+      - series: 'big{i="2"}'
+        values: '123456789012345680000 123456789012345680000'
+      - series: 'big{i="3"}'
+        values: '0.000001 0.000001'
+    promql_expr_test:
+      - expr: count_values("v", big)
+        eval_time: 1m
+        exp_samples: []
+      - expr: histogram_quantile(0.5, label_replace(big, "le", "1_0", "i", "1"))
+        eval_time: 1m
+        exp_samples: []
+)");
+  ExpectSameReport(dir_.path(), "numbers_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, WrongLabels) {
   Write("labels_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
       - eval_time: 1m

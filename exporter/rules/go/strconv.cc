@@ -1,11 +1,225 @@
 #include "exporter/rules/go/strconv.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 #include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::go {
 namespace {
 
 constexpr char kLowerHex[] = "0123456789abcdef";
+
+// A decimal as strconv works with it: value = 0.d[0]d[1]... x 10^dp, no trailing zeros in d;
+// zero has no digits.
+struct Decimal {
+  std::string d;
+  int dp = 0;
+};
+
+// Parses "D.DDDDe+XX" (what both to_chars and printf("%e") produce) into a Decimal.
+Decimal ParseScientific(std::string_view s) {
+  Decimal out;
+  const size_t e = s.find_first_of("eE");
+  const std::string_view mantissa = s.substr(0, e);
+  for (char c : mantissa) {
+    if (c >= '0' && c <= '9') out.d.push_back(c);
+  }
+  const int exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
+  while (!out.d.empty() && out.d.back() == '0') out.d.pop_back();
+  if (out.d.empty()) return Decimal{};  // zero
+  out.dp = exponent + 1;
+  return out;
+}
+
+Decimal ShortestDecimal(double v) {
+  char buf[64];
+  const auto result =
+      std::to_chars(buf, buf + sizeof(buf), std::fabs(v), std::chars_format::scientific);
+  return ParseScientific(std::string_view(buf, static_cast<size_t>(result.ptr - buf)));
+}
+
+// Correctly rounded to `digits` significant digits (glibc rounds the exact binary value, like Go).
+Decimal RoundedDecimal(double v, int digits) {
+  char buf[512];
+  const int n = std::snprintf(buf, sizeof(buf), "%.*e", digits - 1, std::fabs(v));
+  return ParseScientific(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+void AppendE(std::string* out, const Decimal& d, int prec, char e) {
+  out->push_back(d.d.empty() ? '0' : d.d[0]);
+  if (prec > 0) {
+    out->push_back('.');
+    int i = 1;
+    const int m = std::min(static_cast<int>(d.d.size()), prec + 1);
+    for (; i < m; ++i) out->push_back(d.d[static_cast<size_t>(i)]);
+    for (; i <= prec; ++i) out->push_back('0');
+  }
+  out->push_back(e);
+  int exp = d.d.empty() ? 0 : d.dp - 1;
+  if (exp < 0) {
+    out->push_back('-');
+    exp = -exp;
+  } else {
+    out->push_back('+');
+  }
+  if (exp < 10) {
+    out->push_back('0');
+    out->push_back(static_cast<char>('0' + exp));
+  } else {
+    *out += std::to_string(exp);
+  }
+}
+
+void AppendF(std::string* out, const Decimal& d, int prec) {
+  const int nd = static_cast<int>(d.d.size());
+  if (d.dp > 0) {
+    int m = std::min(nd, d.dp);
+    out->append(d.d, 0, static_cast<size_t>(m));
+    for (; m < d.dp; ++m) out->push_back('0');
+  } else {
+    out->push_back('0');
+  }
+  if (prec > 0) {
+    out->push_back('.');
+    for (int i = 1; i <= prec; ++i) {
+      const int j = d.dp + i - 1;
+      out->push_back(j >= 0 && j < nd ? d.d[static_cast<size_t>(j)] : '0');
+    }
+  }
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// strconv's underscoreOK: '_' only between digits (a base prefix counts as a digit).
+bool UnderscoreOk(std::string_view s) {
+  char saw = '^';
+  size_t i = 0;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  bool hex = false;
+  if (s.size() >= 2 && s[0] == '0' &&
+      (Lower(s[1]) == 'b' || Lower(s[1]) == 'o' || Lower(s[1]) == 'x')) {
+    i = 2;
+    saw = '0';
+    hex = Lower(s[1]) == 'x';
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if ((c >= '0' && c <= '9') || (hex && Lower(c) >= 'a' && Lower(c) <= 'f')) {
+      saw = '0';
+      continue;
+    }
+    if (c == '_') {
+      if (saw != '0') return false;
+      saw = '_';
+      continue;
+    }
+    if (saw == '_') return false;
+    saw = '!';
+  }
+  return saw != '_';
+}
+
+// Unsigned magnitude of an unsigned integer literal in Go's base-0 syntax.
+bool ParseMagnitude(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  const std::string_view original = s;
+  int base = 10;
+  if (s[0] == '0') {
+    if (s.size() >= 3 && Lower(s[1]) == 'x') {
+      base = 16;
+      s.remove_prefix(2);
+    } else if (s.size() >= 3 && Lower(s[1]) == 'o') {
+      base = 8;
+      s.remove_prefix(2);
+    } else if (s.size() >= 3 && Lower(s[1]) == 'b') {
+      base = 2;
+      s.remove_prefix(2);
+    } else if (s.size() > 1) {
+      base = 8;
+      s.remove_prefix(1);
+    }
+  }
+  bool underscores = false;
+  uint64_t n = 0;
+  bool any = false;
+  for (char c : s) {
+    int digit;
+    if (c == '_') {
+      underscores = true;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (Lower(c) >= 'a' && Lower(c) <= 'z') {
+      digit = Lower(c) - 'a' + 10;
+    } else {
+      return false;
+    }
+    if (digit >= base) return false;
+    const auto b = static_cast<uint64_t>(base);
+    if (n > (UINT64_MAX - static_cast<uint64_t>(digit)) / b) return false;  // overflow
+    n = n * b + static_cast<uint64_t>(digit);
+    any = true;
+  }
+  if (!any && base != 8) return false;
+  if (underscores && !UnderscoreOk(original)) return false;
+  *out = n;
+  return true;
+}
+
+bool EqualFold(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Go's float literal syntax (readFloat): decimal or hex mantissa, optional exponent.
+bool ValidFloatSyntax(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  bool hex = false;
+  if (i + 1 < s.size() && s[i] == '0' && Lower(s[i + 1]) == 'x') {
+    hex = true;
+    i += 2;
+  }
+  bool digits = false;
+  bool dot = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '_') continue;
+    if (c == '.') {
+      if (dot) return false;
+      dot = true;
+      continue;
+    }
+    if ((c >= '0' && c <= '9') || (hex && Lower(c) >= 'a' && Lower(c) <= 'f')) {
+      digits = true;
+      continue;
+    }
+    break;
+  }
+  if (!digits) return false;
+  if (i < s.size() && Lower(s[i]) == (hex ? 'p' : 'e')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    bool exp_digits = false;
+    for (; i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'); ++i) {
+      if (s[i] != '_') exp_digits = true;
+    }
+    if (!exp_digits) return false;
+  } else if (hex) {
+    return false;  // a hex mantissa needs a 'p' exponent
+  }
+  if (i != s.size()) return false;
+  if (s.find('_') != std::string_view::npos && !UnderscoreOk(s)) return false;
+  return true;
+}
 
 }  // namespace
 
@@ -91,6 +305,116 @@ bool CanBackquote(std::string_view s) {
       return false;
     }
   }
+  return true;
+}
+
+std::string FormatFloat(double v, char fmt, int prec) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string out;
+  if (std::signbit(v)) out.push_back('-');
+  const bool upper = fmt == 'E' || fmt == 'G';
+  switch (fmt) {
+    case 'e':
+    case 'E': {
+      Decimal d;
+      if (prec < 0) {
+        d = ShortestDecimal(v);
+        prec = std::max(static_cast<int>(d.d.size()) - 1, 0);
+      } else {
+        d = RoundedDecimal(v, prec + 1);
+      }
+      AppendE(&out, d, prec, upper ? 'E' : 'e');
+      return out;
+    }
+    case 'f': {
+      if (prec < 0) {
+        const Decimal d = ShortestDecimal(v);
+        AppendF(&out, d, std::max(static_cast<int>(d.d.size()) - d.dp, 0));
+        return out;
+      }
+      out.clear();
+      const int n = std::snprintf(nullptr, 0, "%.*f", prec, v);
+      out.resize(static_cast<size_t>(n) + 1);
+      std::snprintf(out.data(), out.size(), "%.*f", prec, v);
+      out.resize(static_cast<size_t>(n));
+      return out;
+    }
+    default: {  // 'g', 'G'
+      const bool shortest = prec < 0;
+      Decimal d;
+      if (shortest) {
+        d = ShortestDecimal(v);
+        prec = static_cast<int>(d.d.size());
+      } else {
+        if (prec == 0) prec = 1;
+        d = RoundedDecimal(v, prec);
+      }
+      const int nd = static_cast<int>(d.d.size());
+      int eprec = prec;
+      if (eprec > nd && nd >= d.dp) eprec = nd;
+      if (shortest) eprec = 6;
+      const int exp = d.dp - 1;
+      if (exp < -4 || exp >= eprec) {
+        if (prec > nd) prec = nd;
+        AppendE(&out, d, prec - 1, upper ? 'E' : 'e');
+        return out;
+      }
+      if (prec > d.dp) prec = nd;
+      AppendF(&out, d, std::max(prec - d.dp, 0));
+      return out;
+    }
+  }
+}
+
+bool ParseFloat(std::string_view s, double* v, std::string* error) {
+  std::string_view body = s;
+  bool negative = false;
+  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+    negative = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  if (EqualFold(body, "inf") || EqualFold(body, "infinity")) {
+    *v = negative ? -HUGE_VAL : HUGE_VAL;
+    return true;
+  }
+  if (EqualFold(body, "nan") && body.size() == s.size()) {
+    *v = std::nan("");
+    return true;
+  }
+  if (!ValidFloatSyntax(s)) {
+    if (error) *error = "strconv.ParseFloat: parsing " + Quote(s) + ": invalid syntax";
+    return false;
+  }
+  std::string clean;
+  for (char c : s) {
+    if (c != '_') clean.push_back(c);
+  }
+  *v = std::strtod(clean.c_str(), nullptr);
+  if (std::isinf(*v)) {
+    if (error) *error = "strconv.ParseFloat: parsing " + Quote(s) + ": value out of range";
+    return false;
+  }
+  return true;
+}
+
+bool ParseUint(std::string_view s, uint64_t* v) {
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) return false;
+  return ParseMagnitude(s, v);
+}
+
+bool ParseInt(std::string_view s, int64_t* v) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  uint64_t magnitude = 0;
+  if (!ParseMagnitude(s, &magnitude)) return false;
+  constexpr uint64_t kCutoff = uint64_t{1} << 63;
+  if (!negative && magnitude >= kCutoff) return false;
+  if (negative && magnitude > kCutoff) return false;
+  *v = negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
   return true;
 }
 

@@ -553,7 +553,7 @@ bool Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t, Vector* out) {
   int64_t k = 0;
   if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
     if (!ConvertibleToInt64(param)) {
-      return Fail("Scalar value " + FormatFloatG(param) + " overflows int64");
+      return Fail("Scalar value " + rules::go::FormatFloat(param, 'g', -1) + " overflows int64");
     }
     k = static_cast<int64_t>(param);
     if (k < 1) return true;
@@ -580,7 +580,8 @@ bool Evaluator::EvalAggregate(const AggregateExpr& a, int64_t t, Vector* out) {
   HashIndex index;
   for (uint32_t si = 0; si < vec.size(); ++si) {
     InstantSample& s = vec[si];
-    if (a.op == AggregateOp::kCountValues) SetLabel(&s.labels, value_label, FormatFloatF(s.v));
+    if (a.op == AggregateOp::kCountValues)
+      SetLabel(&s.labels, value_label, rules::go::FormatFloat(s.v, 'f', -1));
     const Labels& metric = s.labels;
     uint64_t h = a.without ? HashLabelsIgnoring(metric, ignored) : HashLabelsOn(metric, grouping);
     uint32_t gi = index.Find(h, [&](uint32_t g) {

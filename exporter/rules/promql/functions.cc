@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/evaluator.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/hash_index.h"
@@ -688,8 +689,9 @@ bool Evaluator::EvalHistogramQuantile(double q, Vector* in, Vector* out) {
   for (uint32_t i = 0; i < in->size(); ++i) {
     const InstantSample& s = (*in)[i];
     const std::string* le = FindLabel(s.labels, "le");
-    std::optional<double> upper = le ? ParseGoFloat(*le) : std::nullopt;
-    if (!upper) continue;  // no or malformed bucket bound: not a bucket
+    double upper = 0;
+    if (!le || !rules::go::ParseFloat(*le, &upper))
+      continue;  // no or malformed bound: not a bucket
     // One histogram per label set without `le`; the metric name counts, so two histograms that
     // differ only in name stay apart (and then collide in the result, which is an error).
     uint64_t h = HashLabelsIgnoring(s.labels, kBucketLabel);
@@ -704,7 +706,7 @@ bool Evaluator::EvalHistogramQuantile(double q, Vector* in, Vector* out) {
       DeleteLabel(&hist.labels, "le");
       histograms.push_back(std::move(hist));
     }
-    histograms[hi].buckets.push_back(Bucket{*upper, s.v});
+    histograms[hi].buckets.push_back(Bucket{upper, s.v});
   }
   out->clear();
   for (auto& hist : histograms) {

@@ -1,209 +1,24 @@
 #include "exporter/rules/promql/go_compat.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
+
+#include "exporter/rules/go/strconv.h"
 
 namespace codebot::promql {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Digits [. digits] or . digits, then an optional exponent: what Go's readFloat accepts for base
-// 10 (no underscores without a base prefix).
-bool ValidDecimal(std::string_view s) {
-  size_t i = 0;
-  size_t mantissa_digits = 0;
-  while (i < s.size() && IsDigit(s[i])) ++i, ++mantissa_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && IsDigit(s[i])) ++i, ++mantissa_digits;
-  }
-  if (mantissa_digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t exp_digits = 0;
-    while (i < s.size() && IsDigit(s[i])) ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-// Hex mantissa with a mandatory binary exponent, as Go requires for hex floats.
-bool ValidHexFloat(std::string_view s) {
-  size_t i = 0;
-  size_t mantissa_digits = 0;
-  while (i < s.size() && IsHexDigit(s[i])) ++i, ++mantissa_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && IsHexDigit(s[i])) ++i, ++mantissa_digits;
-  }
-  if (mantissa_digits == 0) return false;
-  if (i >= s.size() || (s[i] != 'p' && s[i] != 'P')) return false;
-  ++i;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  size_t exp_digits = 0;
-  while (i < s.size() && IsDigit(s[i])) ++i, ++exp_digits;
-  return exp_digits > 0 && i == s.size();
-}
-
-// Overflow or underflow: strtod tells which (both directions report ERANGE).
-std::optional<double> OutOfRange(std::string_view text) {
-  std::string copy(text);
-  double v = std::strtod(copy.c_str(), nullptr);
-  if (std::isinf(v)) return std::nullopt;  // Go: ErrRange
-  return v;                                // underflow to 0 or a subnormal is fine in Go
-}
-
-std::optional<uint64_t> ParseUnsigned(std::string_view digits, int base) {
-  if (digits.empty()) return std::nullopt;
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, base);
-  if (ec != std::errc() || ptr != digits.data() + digits.size()) return std::nullopt;
-  return value;
-}
-
-// Shortest round-trip digits and decimal exponent of a finite, non-zero |v|: v = 0.d1d2... x
-// 10^point.
-void ShortestDigits(double v, std::string* digits, int* point) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), std::fabs(v), std::chars_format::scientific);
-  std::string_view text(buf, static_cast<size_t>(res.ptr - buf));
-  size_t e = text.find('e');
-  digits->clear();
-  for (size_t i = 0; i < e; ++i) {
-    if (text[i] != '.') digits->push_back(text[i]);
-  }
-  int exponent = 0;
-  std::from_chars(text.data() + e + (text[e + 1] == '+' ? 2 : 1), text.data() + text.size(),
-                  exponent);
-  *point = exponent + 1;
-}
 
 }  // namespace
 
-std::optional<double> ParseGoFloat(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  bool negative = false;
-  std::string_view body = s;
-  if (body[0] == '+' || body[0] == '-') {
-    negative = body[0] == '-';
-    body.remove_prefix(1);
-  }
-  if (EqualsIgnoreCase(body, "inf") || EqualsIgnoreCase(body, "infinity")) {
-    return negative ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity();
-  }
-  if (EqualsIgnoreCase(body, "nan")) {
-    if (body.size() != s.size()) return std::nullopt;  // Go rejects a signed NaN
-    return std::numeric_limits<double>::quiet_NaN();
-  }
-  double value = 0;
-  if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) {
-    std::string_view hex = body.substr(2);
-    if (!ValidHexFloat(hex)) return std::nullopt;
-    auto [ptr, ec] =
-        std::from_chars(hex.data(), hex.data() + hex.size(), value, std::chars_format::hex);
-    if (ec == std::errc::result_out_of_range) {
-      auto v = OutOfRange(body);
-      if (!v) return std::nullopt;
-      value = *v;
-    } else if (ec != std::errc() || ptr != hex.data() + hex.size()) {
-      return std::nullopt;
-    }
-  } else {
-    if (!ValidDecimal(body)) return std::nullopt;
-    auto [ptr, ec] =
-        std::from_chars(body.data(), body.data() + body.size(), value, std::chars_format::general);
-    if (ec == std::errc::result_out_of_range) {
-      auto v = OutOfRange(body);
-      if (!v) return std::nullopt;
-      value = *v;
-    } else if (ec != std::errc() || ptr != body.data() + body.size()) {
-      return std::nullopt;
-    }
-  }
-  return negative ? -value : value;
-}
-
 std::optional<double> ParseNumberLiteral(std::string_view s) {
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    auto v = ParseUnsigned(s.substr(2), 16);
-    if (v && *v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return static_cast<double>(static_cast<int64_t>(*v));
-    }
-    return ParseGoFloat(s);  // fails: Go wants a 'p' exponent in hex floats
-  }
-  bool all_digits = !s.empty();
-  for (char c : s) all_digits = all_digits && IsDigit(c);
-  if (all_digits) {
-    bool octal = s.size() > 1 && s[0] == '0';
-    auto v = ParseUnsigned(octal ? s.substr(1) : s, octal ? 8 : 10);
-    if (v && *v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return static_cast<double>(static_cast<int64_t>(*v));
-    }
-  }
-  return ParseGoFloat(s);
-}
-
-std::string FormatFloatG(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
-  std::string digits;
-  int point = 0;
-  ShortestDigits(v, &digits, &point);
-  std::string out = v < 0 ? "-" : "";
-  const int exponent = point - 1;
-  // For the shortest form Go decides between %e and %f as if the precision were 6.
-  if (exponent < -4 || exponent >= 6) {
-    out += digits[0];
-    if (digits.size() > 1) {
-      out += '.';
-      out.append(digits, 1, std::string::npos);
-    }
-    out += 'e';
-    out += exponent < 0 ? '-' : '+';
-    int magnitude = exponent < 0 ? -exponent : exponent;
-    if (magnitude < 10) out += '0';
-    out += std::to_string(magnitude);
-    return out;
-  }
-  if (point <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-point), '0');
-    out += digits;
-  } else if (static_cast<size_t>(point) >= digits.size()) {
-    out += digits;
-    out.append(static_cast<size_t>(point) - digits.size(), '0');
-  } else {
-    out.append(digits, 0, static_cast<size_t>(point));
-    out += '.';
-    out.append(digits, static_cast<size_t>(point), std::string::npos);
-  }
-  return out;
-}
-
-std::string FormatFloatF(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, res.ptr);
+  int64_t i = 0;
+  if (rules::go::ParseInt(s, &i)) return static_cast<double>(i);
+  double v = 0;
+  if (rules::go::ParseFloat(s, &v)) return v;
+  return std::nullopt;
 }
 
 namespace {

@@ -1,7 +1,7 @@
-// The few Go standard-library behaviours PromQL results depend on (number parsing and printing,
-// math.Max/Min, regexp template expansion), reproduced so that our answers and labels are
-// byte-for-byte what Prometheus produces; quoting is rules::go::Quote, shared with the templates.
-// Pure functions; no state, no allocation beyond the returned strings.
+// The few Go behaviours PromQL results depend on beyond those in exporter/rules/go (which the
+// templates share): number literals, math.Max/Min, regexp template expansion, label names,
+// reproduced so that our answers and labels are byte-for-byte what Prometheus produces. Pure
+// functions; no state, no allocation beyond the returned strings.
 #pragma once
 
 #include <optional>
@@ -11,20 +11,10 @@
 
 namespace codebot::promql {
 
-// strconv.ParseFloat(s, 64): decimal, hex ("0x1p-2"), inf/infinity/nan (any case, signed inf).
-// Out of range values are errors (nullopt); underflow gives 0 or a subnormal, like Go.
-std::optional<double> ParseGoFloat(std::string_view s);
-
-// A PromQL number literal as the lexer hands it over: strconv.ParseInt(s, 0, 64) first (so
-// "0x1f" is hex and "010" is octal), then strconv.ParseFloat.
+// A PromQL number literal as the lexer hands it over, read as Prometheus' parser does:
+// strconv.ParseInt(s, 0, 64) first (so "0x1f" is hex and "010" is octal), then
+// strconv.ParseFloat. Number formatting and parsing themselves are rules::go's.
 std::optional<double> ParseNumberLiteral(std::string_view s);
-
-// fmt's %v for a float64, i.e. strconv.FormatFloat(v, 'g', -1, 64): shortest digits, exponent
-// form below 1e-4 and from 1e6 on: "1e+06", "123456", "0.0001", "1e-05", "NaN", "+Inf".
-std::string FormatFloatG(double v);
-
-// strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent. count_values uses it.
-std::string FormatFloatF(double v);
 
 // Prometheus' strutil.Unquote: "..." and '...' with Go escapes (each quote kind may only escape
 // itself), `...` raw. Returns false on a malformed literal.

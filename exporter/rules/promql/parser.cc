@@ -4,8 +4,6 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
 #include <stdexcept>
 #include <utility>
 
@@ -142,13 +140,10 @@ bool CanBeLabelName(TokenType t) {
 
 // What Go's strconv says about a number it cannot parse.
 std::string NumberError(std::string_view text) {
-  std::string copy(text);
-  char* end = nullptr;
-  errno = 0;
-  std::strtod(copy.c_str(), &end);
-  bool range = end == copy.c_str() + copy.size() && errno == ERANGE;
-  return "error parsing number: strconv.ParseFloat: parsing " + rules::go::Quote(text) +
-         (range ? ": value out of range" : ": invalid syntax");
+  double ignored = 0;
+  std::string error;
+  rules::go::ParseFloat(text, &ignored, &error);
+  return "error parsing number: " + error;
 }
 
 // Go's regexp error text for a pattern RE2 rejects (both share one design, so RE2's error code

@@ -64,7 +64,7 @@ std::string SelectorText(const VectorSelector& vs, bool with_offset) {
 void Print(const Expr& e, std::string* out) {
   switch (e.kind) {
     case Expr::Kind::kNumber:
-      *out += FormatFloatG(static_cast<const NumberLiteral&>(e).value);
+      *out += rules::go::FormatFloat(static_cast<const NumberLiteral&>(e).value, 'g', -1);
       return;
     case Expr::Kind::kString:
       *out += rules::go::Quote(static_cast<const StringLiteral&>(e).value);

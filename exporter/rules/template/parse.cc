@@ -1148,8 +1148,8 @@ class Parser {
         }
       }
       std::string error;
-      if (split == std::string::npos || !ParseGoFloat(t.substr(0, split), &n->real, &error) ||
-          !ParseGoFloat(t.substr(split, t.size() - split - 1), &n->imag, &error)) {
+      if (split == std::string::npos || !go::ParseFloat(t.substr(0, split), &n->real, &error) ||
+          !go::ParseFloat(t.substr(split, t.size() - split - 1), &n->imag, &error)) {
         Errorf("illegal number syntax: " + go::Quote(t));
         return nullptr;
       }
@@ -1158,18 +1158,18 @@ class Parser {
     }
     if (!t.empty() && t.back() == 'i') {
       std::string error;
-      if (ParseGoFloat(std::string_view(t).substr(0, t.size() - 1), &n->imag, &error)) {
+      if (go::ParseFloat(std::string_view(t).substr(0, t.size() - 1), &n->imag, &error)) {
         n->is_complex = true;
         return n;
       }
     }
     uint64_t u = 0;
-    if (ParseGoUint(t, &u)) {
+    if (go::ParseUint(t, &u)) {
       n->is_uint = true;
       n->uint64 = u;
     }
     int64_t i = 0;
-    if (ParseGoInt(t, &i)) {
+    if (go::ParseInt(t, &i)) {
       n->is_int = true;
       n->int64 = i;
       if (i == 0) {
@@ -1186,7 +1186,7 @@ class Parser {
     } else {
       double f = 0;
       std::string error;
-      if (ParseGoFloat(t, &f, &error)) {
+      if (go::ParseFloat(t, &f, &error)) {
         if (t.find_first_of(".eEpP") == std::string::npos) {
           Errorf("integer overflow: " + go::Quote(t));
           return nullptr;

@@ -68,7 +68,7 @@ bool ConvertToFloat(const Value& v, double* out, std::string* error) {
       *out = static_cast<double>(v.AsInt());
       return true;
     case Value::Kind::kString:
-      if (v.TypeName() == "string") return ParseGoFloat(v.AsString(), out, error);
+      if (v.TypeName() == "string") return go::ParseFloat(v.AsString(), out, error);
       break;
     default:
       break;
@@ -88,7 +88,7 @@ Function FloatFn(std::function<CallResult(double)> f) {
 }
 
 std::string G4(double v, std::string_view suffix = {}) {
-  return FormatFloat(v, 'g', 4) + std::string(suffix);
+  return go::FormatFloat(v, 'g', 4) + std::string(suffix);
 }
 
 // Go's float64 -> int64 conversion on amd64: out-of-range values and NaN give INT64_MIN.
@@ -179,7 +179,7 @@ bool FloatToTime(double v, GoTime* t, std::string* error, bool* nan_or_inf) {
   }
   const double timestamp = v * 1e9;
   if (timestamp > 9223372036854775807.0 || timestamp < -9223372036854775808.0) {
-    *error = FormatFloat(v, 'g', -1) +
+    *error = go::FormatFloat(v, 'g', -1) +
              " cannot be represented as a nanoseconds timestamp since it overflows int64";
     return false;
   }

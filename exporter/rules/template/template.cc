@@ -288,10 +288,10 @@ class State {
     At(n);
     if (n->is_complex) {
       // No function takes a complex128; it only needs to print and to fail conversions.
-      std::string imag = FormatFloat(n->imag, 'g', -1);
+      std::string imag = go::FormatFloat(n->imag, 'g', -1);
       if (imag[0] != '-' && imag[0] != '+') imag.insert(imag.begin(), '+');
       return Value::Struct({}, "complex128", false,
-                           "(" + FormatFloat(n->real, 'g', -1) + imag + "i)");
+                           "(" + go::FormatFloat(n->real, 'g', -1) + imag + "i)");
     }
     if (n->is_float && !IsHexInt(n->text) && n->text[0] != '\'' &&
         n->text.find_first_of(".eEpP") != std::string::npos) {

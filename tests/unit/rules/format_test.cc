@@ -23,16 +23,16 @@ TEST(GoDuration, PrintsLikeTimeDurationString) {
 }
 
 TEST(GoFloat, ShortestExponentForm) {
-  EXPECT_EQ(FormatFloatExp(0, true), "0E+00");
-  EXPECT_EQ(FormatFloatExp(1, true), "1E+00");
-  EXPECT_EQ(FormatFloatExp(0.1, true), "1E-01");
-  EXPECT_EQ(FormatFloatExp(3.125, true), "3.125E+00");
-  EXPECT_EQ(FormatFloatExp(0.12195121951219512, true), "1.2195121951219512E-01");
-  EXPECT_EQ(FormatFloatExp(123456, false), "1.23456e+05");
-  EXPECT_EQ(FormatFloatExp(1e-300, false), "1e-300");
-  EXPECT_EQ(FormatFloatExp(INFINITY, true), "+Inf");
-  EXPECT_EQ(FormatFloatExp(-INFINITY, true), "-Inf");
-  EXPECT_EQ(FormatFloatExp(NAN, false), "NaN");
+  EXPECT_EQ(go::FormatFloat(0, 'E', -1), "0E+00");
+  EXPECT_EQ(go::FormatFloat(1, 'E', -1), "1E+00");
+  EXPECT_EQ(go::FormatFloat(0.1, 'E', -1), "1E-01");
+  EXPECT_EQ(go::FormatFloat(3.125, 'E', -1), "3.125E+00");
+  EXPECT_EQ(go::FormatFloat(0.12195121951219512, 'E', -1), "1.2195121951219512E-01");
+  EXPECT_EQ(go::FormatFloat(123456, 'e', -1), "1.23456e+05");
+  EXPECT_EQ(go::FormatFloat(1e-300, 'e', -1), "1e-300");
+  EXPECT_EQ(go::FormatFloat(INFINITY, 'E', -1), "+Inf");
+  EXPECT_EQ(go::FormatFloat(-INFINITY, 'E', -1), "-Inf");
+  EXPECT_EQ(go::FormatFloat(NAN, 'e', -1), "NaN");
 }
 
 TEST(Rfc3339, MillisecondsWithoutTrailingZeros) {

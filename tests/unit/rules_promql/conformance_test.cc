@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "exporter/core/duration.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/engine.h"
 #include "exporter/rules/promql/go_compat.h"
 #include "exporter/rules/promql/labels_util.h"
@@ -266,7 +267,8 @@ bool AlmostEqual(double a, double b) {
 
 std::string ShowSamples(const std::vector<InstantSample>& v) {
   std::ostringstream os;
-  for (const auto& s : v) os << "\n    " << LabelsToString(s.labels) << " " << FormatFloatG(s.v);
+  for (const auto& s : v)
+    os << "\n    " << LabelsToString(s.labels) << " " << rules::go::FormatFloat(s.v, 'g', -1);
   return os.str();
 }
 
@@ -309,13 +311,15 @@ TEST_P(ConformanceTest, Case) {
     // A bare number: a scalar, or a single unlabelled sample.
     if (r.value.type == ValueType::kScalar) {
       EXPECT_TRUE(AlmostEqual(c.scalar, r.value.scalar))
-          << "expected " << FormatFloatG(c.scalar) << ", got " << FormatFloatG(r.value.scalar);
+          << "expected " << rules::go::FormatFloat(c.scalar, 'g', -1) << ", got "
+          << rules::go::FormatFloat(r.value.scalar, 'g', -1);
     } else {
       ASSERT_EQ(r.value.type, ValueType::kVector);
       ASSERT_EQ(r.value.vector.size(), 1u) << ShowSamples(r.value.vector);
       EXPECT_TRUE(r.value.vector[0].labels.empty()) << ShowSamples(r.value.vector);
       EXPECT_TRUE(AlmostEqual(c.scalar, r.value.vector[0].v))
-          << "expected " << FormatFloatG(c.scalar) << ", got " << ShowSamples(r.value.vector);
+          << "expected " << rules::go::FormatFloat(c.scalar, 'g', -1) << ", got "
+          << ShowSamples(r.value.vector);
     }
     return;
   }
@@ -334,8 +338,9 @@ TEST_P(ConformanceTest, Case) {
                             << ", expected at " << found + 1 << ShowSamples(got);
     }
     EXPECT_TRUE(AlmostEqual(c.expected[found].value, got[pos].v))
-        << "expected " << FormatFloatG(c.expected[found].value) << " for "
-        << LabelsToString(got[pos].labels) << ", got " << FormatFloatG(got[pos].v);
+        << "expected " << rules::go::FormatFloat(c.expected[found].value, 'g', -1) << " for "
+        << LabelsToString(got[pos].labels) << ", got "
+        << rules::go::FormatFloat(got[pos].v, 'g', -1);
     seen.insert(found);
   }
   for (size_t i = 0; i < c.expected.size(); ++i) {

@@ -176,7 +176,7 @@ std::string ToOpenMetrics(const std::vector<Series>& data) {
         os << l.name << "=" << rules::go::Quote(l.value);
       }
       // Whole milliseconds as seconds with three decimals; shortest round-trip values.
-      os << "} " << FormatFloatG(p.v) << " " << p.t / 1000 << "." << std::setw(3)
+      os << "} " << rules::go::FormatFloat(p.v, 'g', -1) << " " << p.t / 1000 << "." << std::setw(3)
          << std::setfill('0') << p.t % 1000 << std::setfill(' ') << "\n";
     }
   }
@@ -644,7 +644,11 @@ Labels LabelsFromJson(const json& metric) {
   return out;
 }
 
-double ValueFromJson(const json& v) { return *ParseGoFloat(v.get<std::string>()); }
+double ValueFromJson(const json& v) {
+  double value = 0;
+  rules::go::ParseFloat(v.get<std::string>(), &value);
+  return value;
+}
 
 class PrometheusDiffTest : public ::testing::Test {
  protected:
@@ -723,8 +727,8 @@ std::string Compare(const testing::PrometheusServer& server, const Queryable& st
     if (r.value.type != ValueType::kScalar) return where.str() + "expected a scalar";
     double want = ValueFromJson(data["result"][1]);
     if (!SameValue(want, r.value.scalar, libm)) {
-      return where.str() + "scalar " + FormatFloatG(r.value.scalar) + ", Prometheus " +
-             FormatFloatG(want);
+      return where.str() + "scalar " + rules::go::FormatFloat(r.value.scalar, 'g', -1) +
+             ", Prometheus " + rules::go::FormatFloat(want, 'g', -1);
     }
     return "";
   }
@@ -734,7 +738,8 @@ std::string Compare(const testing::PrometheusServer& server, const Queryable& st
     const json& result = data["result"];
     std::ostringstream dump;
     dump << "\n  ours:";
-    for (const auto& s : got) dump << " " << LabelsToString(s.labels) << "=" << FormatFloatG(s.v);
+    for (const auto& s : got)
+      dump << " " << LabelsToString(s.labels) << "=" << rules::go::FormatFloat(s.v, 'g', -1);
     dump << "\n  prometheus: " << result.dump();
     if (got.size() != result.size()) return where.str() + "different sizes" + dump.str();
     // Prometheus keeps the evaluation order in instant-query answers; only sort() and

@@ -13,39 +13,39 @@ namespace {
 
 TEST(TemplateFormat, ShortestFloatsUseGoExponentRule) {
   // %v of a float64: shortest digits, exponent form below 1e-4 and from 1e6 up (not 1e21).
-  EXPECT_EQ(FormatFloat(1e6, 'g', -1), "1e+06");
-  EXPECT_EQ(FormatFloat(999999, 'g', -1), "999999");
-  EXPECT_EQ(FormatFloat(1234567, 'g', -1), "1.234567e+06");
-  EXPECT_EQ(FormatFloat(123456789012, 'g', -1), "1.23456789012e+11");
-  EXPECT_EQ(FormatFloat(0.0001, 'g', -1), "0.0001");
-  EXPECT_EQ(FormatFloat(0.00001234, 'g', -1), "1.234e-05");
-  EXPECT_EQ(FormatFloat(1e100, 'g', -1), "1e+100");
-  EXPECT_EQ(FormatFloat(5e-324, 'g', -1), "5e-324");
-  EXPECT_EQ(FormatFloat(1.7976931348623157e308, 'g', -1), "1.7976931348623157e+308");
-  EXPECT_EQ(FormatFloat(0, 'g', -1), "0");
-  EXPECT_EQ(FormatFloat(-0.0, 'g', -1), "-0");
-  EXPECT_EQ(FormatFloat(-2.5, 'g', -1), "-2.5");
-  EXPECT_EQ(FormatFloat(std::nan(""), 'g', -1), "NaN");
-  EXPECT_EQ(FormatFloat(HUGE_VAL, 'g', -1), "+Inf");
-  EXPECT_EQ(FormatFloat(-HUGE_VAL, 'e', 3), "-Inf");
+  EXPECT_EQ(go::FormatFloat(1e6, 'g', -1), "1e+06");
+  EXPECT_EQ(go::FormatFloat(999999, 'g', -1), "999999");
+  EXPECT_EQ(go::FormatFloat(1234567, 'g', -1), "1.234567e+06");
+  EXPECT_EQ(go::FormatFloat(123456789012, 'g', -1), "1.23456789012e+11");
+  EXPECT_EQ(go::FormatFloat(0.0001, 'g', -1), "0.0001");
+  EXPECT_EQ(go::FormatFloat(0.00001234, 'g', -1), "1.234e-05");
+  EXPECT_EQ(go::FormatFloat(1e100, 'g', -1), "1e+100");
+  EXPECT_EQ(go::FormatFloat(5e-324, 'g', -1), "5e-324");
+  EXPECT_EQ(go::FormatFloat(1.7976931348623157e308, 'g', -1), "1.7976931348623157e+308");
+  EXPECT_EQ(go::FormatFloat(0, 'g', -1), "0");
+  EXPECT_EQ(go::FormatFloat(-0.0, 'g', -1), "-0");
+  EXPECT_EQ(go::FormatFloat(-2.5, 'g', -1), "-2.5");
+  EXPECT_EQ(go::FormatFloat(std::nan(""), 'g', -1), "NaN");
+  EXPECT_EQ(go::FormatFloat(HUGE_VAL, 'g', -1), "+Inf");
+  EXPECT_EQ(go::FormatFloat(-HUGE_VAL, 'e', 3), "-Inf");
 }
 
 TEST(TemplateFormat, PrecisionForms) {
-  EXPECT_EQ(FormatFloat(1234567, 'g', 4), "1.235e+06");
-  EXPECT_EQ(FormatFloat(100000, 'g', 4), "1e+05");
-  EXPECT_EQ(FormatFloat(1234, 'g', 4), "1234");
-  EXPECT_EQ(FormatFloat(12.5, 'g', 4), "12.5");
-  EXPECT_EQ(FormatFloat(0.5, 'g', 4), "0.5");
-  EXPECT_EQ(FormatFloat(0.00012345, 'g', 3), "0.000123");
-  EXPECT_EQ(FormatFloat(0.125, 'g', 2), "0.12");  // round half to even on the exact value
-  EXPECT_EQ(FormatFloat(1, 'g', 0), "1");
-  EXPECT_EQ(FormatFloat(1234.5678, 'e', 6), "1.234568e+03");
-  EXPECT_EQ(FormatFloat(0, 'e', 2), "0.00e+00");
-  EXPECT_EQ(FormatFloat(1e-100, 'E', 1), "1.0E-100");
-  EXPECT_EQ(FormatFloat(2.5, 'f', 0), "2");
-  EXPECT_EQ(FormatFloat(1.005, 'f', 2), "1.00");  // 1.005 is 1.00499999... in binary
-  EXPECT_EQ(FormatFloat(-0.001, 'f', 2), "-0.00");
-  EXPECT_EQ(FormatFloat(123.456, 'f', -1), "123.456");
+  EXPECT_EQ(go::FormatFloat(1234567, 'g', 4), "1.235e+06");
+  EXPECT_EQ(go::FormatFloat(100000, 'g', 4), "1e+05");
+  EXPECT_EQ(go::FormatFloat(1234, 'g', 4), "1234");
+  EXPECT_EQ(go::FormatFloat(12.5, 'g', 4), "12.5");
+  EXPECT_EQ(go::FormatFloat(0.5, 'g', 4), "0.5");
+  EXPECT_EQ(go::FormatFloat(0.00012345, 'g', 3), "0.000123");
+  EXPECT_EQ(go::FormatFloat(0.125, 'g', 2), "0.12");  // round half to even on the exact value
+  EXPECT_EQ(go::FormatFloat(1, 'g', 0), "1");
+  EXPECT_EQ(go::FormatFloat(1234.5678, 'e', 6), "1.234568e+03");
+  EXPECT_EQ(go::FormatFloat(0, 'e', 2), "0.00e+00");
+  EXPECT_EQ(go::FormatFloat(1e-100, 'E', 1), "1.0E-100");
+  EXPECT_EQ(go::FormatFloat(2.5, 'f', 0), "2");
+  EXPECT_EQ(go::FormatFloat(1.005, 'f', 2), "1.00");  // 1.005 is 1.00499999... in binary
+  EXPECT_EQ(go::FormatFloat(-0.001, 'f', 2), "-0.00");
+  EXPECT_EQ(go::FormatFloat(123.456, 'f', -1), "123.456");
 }
 
 TEST(TemplateFormat, SprintSpacing) {
@@ -121,33 +121,33 @@ TEST(TemplateFormat, SprintfErrorsAreInline) {
 TEST(TemplateFormat, GoNumberParsing) {
   double v = 0;
   std::string error;
-  EXPECT_TRUE(ParseGoFloat("1e3", &v, &error));
+  EXPECT_TRUE(go::ParseFloat("1e3", &v, &error));
   EXPECT_EQ(v, 1000);
-  EXPECT_TRUE(ParseGoFloat("0x1p-2", &v, &error));
+  EXPECT_TRUE(go::ParseFloat("0x1p-2", &v, &error));
   EXPECT_EQ(v, 0.25);
-  EXPECT_TRUE(ParseGoFloat("-Inf", &v, &error));
+  EXPECT_TRUE(go::ParseFloat("-Inf", &v, &error));
   EXPECT_TRUE(std::isinf(v) && v < 0);
-  EXPECT_TRUE(ParseGoFloat("nan", &v, &error));
+  EXPECT_TRUE(go::ParseFloat("nan", &v, &error));
   EXPECT_TRUE(std::isnan(v));
-  EXPECT_TRUE(ParseGoFloat("1_000.5", &v, &error));
+  EXPECT_TRUE(go::ParseFloat("1_000.5", &v, &error));
   EXPECT_EQ(v, 1000.5);
-  EXPECT_FALSE(ParseGoFloat(" 1", &v, &error));
+  EXPECT_FALSE(go::ParseFloat(" 1", &v, &error));
   EXPECT_EQ(error, "strconv.ParseFloat: parsing \" 1\": invalid syntax");
-  EXPECT_FALSE(ParseGoFloat("+nan", &v, &error));
-  EXPECT_FALSE(ParseGoFloat("1e999", &v, &error));
+  EXPECT_FALSE(go::ParseFloat("+nan", &v, &error));
+  EXPECT_FALSE(go::ParseFloat("1e999", &v, &error));
   EXPECT_EQ(error, "strconv.ParseFloat: parsing \"1e999\": value out of range");
   int64_t i = 0;
-  EXPECT_TRUE(ParseGoInt("0x_1F", &i));
+  EXPECT_TRUE(go::ParseInt("0x_1F", &i));
   EXPECT_EQ(i, 31);
-  EXPECT_TRUE(ParseGoInt("017", &i));
+  EXPECT_TRUE(go::ParseInt("017", &i));
   EXPECT_EQ(i, 15);
-  EXPECT_TRUE(ParseGoInt("-9223372036854775808", &i));
-  EXPECT_FALSE(ParseGoInt("9223372036854775808", &i));
-  EXPECT_FALSE(ParseGoInt("1__0", &i));
-  EXPECT_FALSE(ParseGoInt("08", &i));
+  EXPECT_TRUE(go::ParseInt("-9223372036854775808", &i));
+  EXPECT_FALSE(go::ParseInt("9223372036854775808", &i));
+  EXPECT_FALSE(go::ParseInt("1__0", &i));
+  EXPECT_FALSE(go::ParseInt("08", &i));
   uint64_t u = 0;
-  EXPECT_TRUE(ParseGoUint("18446744073709551615", &u));
-  EXPECT_FALSE(ParseGoUint("-1", &u));
+  EXPECT_TRUE(go::ParseUint("18446744073709551615", &u));
+  EXPECT_FALSE(go::ParseUint("-1", &u));
 }
 
 TEST(TemplateText, QuoteLikeStrconv) {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "exporter/core/json_string.h"
-#include "exporter/rules/template/format.h"
+#include "exporter/rules/go/strconv.h"
 #include "exporter/rules/template/prometheus.h"
 #include "tests/support/env.h"
 #include "tests/support/process.h"
@@ -154,7 +154,7 @@ double SeriesValue(const Series& s) {
   if (s.value == "Inf") return HUGE_VAL;
   double v = 0;
   std::string error;
-  EXPECT_TRUE(ParseGoFloat(s.value, &v, &error)) << error;
+  EXPECT_TRUE(go::ParseFloat(s.value, &v, &error)) << error;
   return v;
 }
 
