@@ -20,6 +20,20 @@ std::string Quote(std::string_view s, char quote = '"', bool ascii_only = false)
 std::string QuoteRune(int64_t r, bool ascii_only = false);
 bool CanBackquote(std::string_view s);  // strconv.CanBackquote
 
+// Whose string literals Unquote reads; the two differ on purpose, as Go and Prometheus do.
+enum class Literal {
+  // strconv.Unquote of "..." and `...` (the template language): a byte that is not valid UTF-8
+  // reads as U+FFFD.
+  kGo,
+  // Prometheus' strutil.Unquote (PromQL, series notation): also '...', in which \' is the
+  // escaped quote and \" is not; every byte is copied as it is.
+  kPromQL,
+};
+// Unquotes a string literal with Go's escapes (\a \b \f \n \r \t \v \\, \NNN octal, \xNN,
+// \uNNNN, \UNNNNNNNN, the literal's own quote); raw `...` strings drop carriage returns. False on
+// invalid syntax (Go's "invalid syntax").
+bool Unquote(std::string_view quoted, std::string* out, Literal literal = Literal::kGo);
+
 // strconv.FormatFloat(v, fmt, prec, 64) for fmt 'e', 'E', 'f', 'g', 'G'; prec < 0 asks for
 // the shortest representation that reads back as v: 'g' is fmt's %v ("1e+06", "123456",
 // "NaN", "+Inf"), 'f' pads the shortest digits with zeros ("100000000000000000000000" for 1e23).

@@ -16,10 +16,6 @@ namespace codebot::promql {
 // strconv.ParseFloat. Number formatting and parsing themselves are rules::go's.
 std::optional<double> ParseNumberLiteral(std::string_view s);
 
-// Prometheus' strutil.Unquote: "..." and '...' with Go escapes (each quote kind may only escape
-// itself), `...` raw. Returns false on a malformed literal.
-bool UnquoteString(std::string_view quoted, std::string* out, std::string* error);
-
 // Go's math.Max / math.Min, which differ from std::fmax/fmin: NaN wins unless the other side is
 // the matching infinity.
 double GoMax(double x, double y);

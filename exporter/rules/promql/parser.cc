@@ -469,9 +469,9 @@ class Parser {
       case TokenType::kString: {
         Next();
         auto s = std::make_unique<StringLiteral>(t.pos);
-        std::string why;
-        if (!UnquoteString(t.text, &s->value, &why)) {
-          return Fail(t.pos, "error unquoting string " + rules::go::Quote(t.text) + ": " + why);
+        if (!rules::go::Unquote(t.text, &s->value, rules::go::Literal::kPromQL)) {
+          return Fail(t.pos,
+                      "error unquoting string " + rules::go::Quote(t.text) + ": invalid syntax");
         }
         return s;
       }
@@ -656,9 +656,9 @@ class Parser {
         return false;
       }
       std::string unquoted;
-      std::string why;
-      if (!UnquoteString(value.text, &unquoted, &why)) {
-        Fail(value.pos, "error unquoting string " + rules::go::Quote(value.text) + ": " + why);
+      if (!rules::go::Unquote(value.text, &unquoted, rules::go::Literal::kPromQL)) {
+        Fail(value.pos,
+             "error unquoting string " + rules::go::Quote(value.text) + ": invalid syntax");
         return false;
       }
       try {

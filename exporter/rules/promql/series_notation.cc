@@ -140,11 +140,9 @@ class Scanner {
       }
       if (c == quote) break;
     }
-    std::string why;
-    if (!UnquoteString(text_.substr(start, pos_ - start), out, &why)) {
-      return Fail(start,
-                  "error unquoting string " + rules::go::Quote(text_.substr(start, pos_ - start)) +
-                      ": " + why,
+    const std::string_view literal = text_.substr(start, pos_ - start);
+    if (!rules::go::Unquote(literal, out, rules::go::Literal::kPromQL)) {
+      return Fail(start, "error unquoting string " + rules::go::Quote(literal) + ": invalid syntax",
                   error);
     }
     return true;

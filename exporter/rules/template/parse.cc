@@ -8,7 +8,6 @@
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/go/unicode.h"
 #include "exporter/rules/template/format.h"
-#include "exporter/rules/template/text.h"
 
 namespace codebot::rules::tmpl::parse {
 namespace {
@@ -724,7 +723,7 @@ class Parser {
       Unexpected(name, kContext);
       return;
     }
-    if (!text::Unquote(name.val, &name_)) {
+    if (!go::Unquote(name.val, &name_)) {
       Errorf("invalid syntax");
       return;
     }
@@ -1001,7 +1000,7 @@ class Parser {
       Unexpected(token, context);
       return false;
     }
-    if (!text::Unquote(token.val, name)) {
+    if (!go::Unquote(token.val, name)) {
       Errorf("invalid syntax");
       return false;
     }
@@ -1104,7 +1103,7 @@ class Parser {
       case ItemType::kString:
       case ItemType::kRawString: {
         std::string unquoted;
-        if (!text::Unquote(token.val, &unquoted)) {
+        if (!go::Unquote(token.val, &unquoted)) {
           Errorf("invalid syntax");
           return nullptr;
         }

@@ -45,13 +45,6 @@ bool IsTitleSeparator(char32_t r) {
   return go::IsSpace(r);
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string ToUpper(std::string_view s) { return MapRunes(s, go::ToUpper); }
@@ -64,104 +57,6 @@ std::string Title(std::string_view s) {
     prev = r;
     return mapped;
   });
-}
-
-bool Unquote(std::string_view quoted, std::string* out) {
-  out->clear();
-  if (quoted.size() < 2) return false;
-  const char quote = quoted.front();
-  if (quoted.back() != quote) return false;
-  std::string_view body = quoted.substr(1, quoted.size() - 2);
-  if (quote == '`') {
-    if (body.find('`') != std::string_view::npos) return false;
-    for (char c : body) {
-      if (c != '\r') out->push_back(c);  // raw strings drop carriage returns
-    }
-    return true;
-  }
-  if (quote != '"') return false;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    const char c = body[pos];
-    if (c == '"' || c == '\n') return false;
-    if (c != '\\') {
-      size_t width = 0;
-      const char32_t r = go::DecodeRune(body, pos, &width);
-      go::AppendRune(out, r);  // an invalid byte decodes as U+FFFD, as in Go
-      pos += width;
-      continue;
-    }
-    if (++pos >= body.size()) return false;
-    const char e = body[pos++];
-    switch (e) {
-      case 'a':
-        out->push_back('\a');
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'v':
-        out->push_back('\v');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '"':
-        out->push_back('"');
-        break;
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7': {
-        int value = e - '0';
-        for (int i = 0; i < 2; ++i) {
-          if (pos >= body.size() || body[pos] < '0' || body[pos] > '7') return false;
-          value = value * 8 + (body[pos++] - '0');
-        }
-        if (value > 255) return false;
-        out->push_back(static_cast<char>(value));
-        break;
-      }
-      case 'x':
-      case 'u':
-      case 'U': {
-        const int digits = e == 'x' ? 2 : (e == 'u' ? 4 : 8);
-        char32_t value = 0;
-        for (int i = 0; i < digits; ++i) {
-          if (pos >= body.size()) return false;
-          const int h = HexValue(body[pos++]);
-          if (h < 0) return false;
-          value = value * 16 + static_cast<char32_t>(h);
-        }
-        if (e == 'x') {
-          out->push_back(static_cast<char>(value));
-        } else {
-          if (value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
-          go::AppendRune(out, value);
-        }
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return true;
 }
 
 std::string HtmlEscape(std::string_view s) {

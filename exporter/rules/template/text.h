@@ -1,6 +1,6 @@
-// String helpers with Go's exact behaviour (strings case mapping, strconv.Unquote, html/js/url
-// escaping) for the template built-ins and Prometheus' functions. Runes, character classes and
-// quoting come from exporter/rules/go, shared with the PromQL engine; never the process locale.
+// String helpers with Go's exact behaviour (strings case mapping, html/js/url escaping) for the
+// template built-ins and Prometheus' functions. Runes, character classes, quoting and unquoting
+// come from exporter/rules/go, shared with the PromQL engine; never the process locale.
 #pragma once
 
 #include <string>
@@ -11,9 +11,6 @@ namespace codebot::rules::tmpl::text {
 std::string ToUpper(std::string_view s);  // strings.ToUpper
 std::string ToLower(std::string_view s);  // strings.ToLower
 std::string Title(std::string_view s);    // strings.Title
-
-// strconv.Unquote for "..." and `...` literals; false on invalid syntax.
-bool Unquote(std::string_view quoted, std::string* out);
 
 std::string HtmlEscape(std::string_view s);   // template.HTMLEscapeString
 std::string JsEscape(std::string_view s);     // template.JSEscapeString

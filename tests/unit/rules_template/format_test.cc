@@ -163,13 +163,13 @@ TEST(TemplateText, QuoteLikeStrconv) {
 
 TEST(TemplateText, UnquoteGoLiterals) {
   std::string out;
-  EXPECT_TRUE(text::Unquote("\"a\\x41\\u00e9\\101\\n\"", &out));
+  EXPECT_TRUE(go::Unquote("\"a\\x41\\u00e9\\101\\n\"", &out));
   EXPECT_EQ(out, "aAéA\n");
-  EXPECT_TRUE(text::Unquote("`raw\\n\r`", &out));
+  EXPECT_TRUE(go::Unquote("`raw\\n\r`", &out));
   EXPECT_EQ(out, "raw\\n");  // raw strings drop carriage returns
-  EXPECT_FALSE(text::Unquote("\"\\q\"", &out));
-  EXPECT_FALSE(text::Unquote("\"\\'\"", &out));
-  EXPECT_FALSE(text::Unquote("\"\\ud800\"", &out));
+  EXPECT_FALSE(go::Unquote("\"\\q\"", &out));
+  EXPECT_FALSE(go::Unquote("\"\\'\"", &out));
+  EXPECT_FALSE(go::Unquote("\"\\ud800\"", &out));
 }
 
 TEST(TemplateText, CaseMapping) {
