@@ -198,6 +198,24 @@ tests:
   ExpectSameReport(dir_.path(), "numbers_test.yml", 1);
 }
 
+// label_replace expands its replacement as Go's regexp does: a group name after '$' runs over
+// letters, digits and '_' in the Unicode sense, so "$1€" is group 1 then "€", "$1é" is the
+// (missing) group "1é", and "$$" is a dollar.
+TEST_F(FailingFixtures, LabelReplaceExpandsAsGoRegexp) {
+  Write("expand_test.yml", R"yml(evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{a="bot-1"}'
+        values: '1 1'
+    promql_expr_test:
+      - expr: label_replace(up, "x", "$1€|$1é|${1}é|$2·|$name|$$1", "a", "(?P<name>[a-z]+)-(\\d)")
+        eval_time: 1m
+        exp_samples: []
+)yml");
+  ExpectSameReport(dir_.path(), "expand_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, WrongLabels) {
   Write("labels_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
       - eval_time: 1m

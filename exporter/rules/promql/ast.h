@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exporter/core/series.h"
+#include "exporter/rules/go/regexp.h"
 #include "exporter/rules/promql/engine.h"
 
 namespace codebot::promql {
@@ -242,7 +243,7 @@ struct CallExpr : Expr {
   std::vector<ExprPtr> args;
   // label_replace: the regex compiled once at parse time; an invalid one is reported when the
   // call is evaluated, as Prometheus does.
-  std::shared_ptr<const void> regex;
+  std::shared_ptr<const rules::go::Regexp> regex;
   std::string regex_error;
 };
 

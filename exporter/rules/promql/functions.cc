@@ -1,7 +1,6 @@
 // PromQL functions, each computed with the same floating-point operations in the same order as
 // Prometheus 2.42 (promql/functions.go), so that results compare equal, not just close:
 // promtool's rule tests compare values exactly.
-#include <re2/re2.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "exporter/rules/go/regexp.h"
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/evaluator.h"
 #include "exporter/rules/promql/go_compat.h"
@@ -723,28 +723,14 @@ bool Evaluator::EvalLabelReplace(const CallExpr& c, Vector* vec) {
   if (!IsValidLabelName(dst)) {
     return Fail("invalid destination label name in label_replace(): " + dst);
   }
-  const RE2& re = *static_cast<const RE2*>(c.regex.get());
-  const int ngroups = re.NumberOfCapturingGroups() + 1;
-  std::vector<re2::StringPiece> submatches(static_cast<size_t>(ngroups));
-  RegexGroups groups;
-  for (const auto& [name, index] : re.NamedCapturingGroups())
-    groups.names.emplace_back(name, index);
+  std::string res;
   for (auto& s : *vec) {
     const std::string* value = FindLabel(s.labels, src);
-    std::string_view src_value = value ? std::string_view(*value) : std::string_view();
-    if (!re.Match(re2::StringPiece(src_value.data(), src_value.size()), 0, src_value.size(),
-                  RE2::UNANCHORED, submatches.data(), ngroups)) {
+    res.clear();
+    if (!c.regex->ExpandFirstMatch(value ? std::string_view(*value) : std::string_view(), repl,
+                                   &res)) {
       continue;  // no match, no change
     }
-    groups.groups.clear();
-    for (const auto& m : submatches) {
-      if (m.data() == nullptr) {
-        groups.groups.emplace_back(std::nullopt);
-      } else {
-        groups.groups.emplace_back(std::string_view(m.data(), m.size()));
-      }
-    }
-    std::string res = ExpandTemplate(repl, groups);
     SetLabel(&s.labels, dst, res);
   }
   return CheckNoDuplicates(*vec);

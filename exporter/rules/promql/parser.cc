@@ -1,7 +1,6 @@
 // Recursive-descent parser with precedence climbing, equivalent to Prometheus' yacc grammar for
 // the supported language, followed by the same type checks Prometheus runs (checkAST), with its
 // error messages.
-#include <re2/re2.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -146,60 +145,12 @@ std::string NumberError(std::string_view text) {
   return "error parsing number: " + error;
 }
 
-// Go's regexp error text for a pattern RE2 rejects (both share one design, so RE2's error code
-// and offending fragment map one to one).
+// Go's regexp error text for a pattern that does not compile, anchored as Prometheus anchors
+// matchers.
 std::string RegexpError(const std::string& pattern) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  RE2 re("^(?:" + pattern + ")$", options);
-  const char* what = "regexp/syntax: internal error";
-  switch (re.error_code()) {
-    case RE2::ErrorBadEscape:
-      what = "invalid escape sequence";
-      break;
-    case RE2::ErrorBadCharClass:
-      what = "invalid character class";
-      break;
-    case RE2::ErrorBadCharRange:
-      what = "invalid character class range";
-      break;
-    case RE2::ErrorMissingBracket:
-      what = "missing closing ]";
-      break;
-    case RE2::ErrorMissingParen:
-      what = "missing closing )";
-      break;
-    case RE2::ErrorUnexpectedParen:
-      what = "unexpected )";
-      break;
-    case RE2::ErrorTrailingBackslash:
-      what = "trailing backslash at end of expression";
-      break;
-    case RE2::ErrorRepeatArgument:
-      what = "missing argument to repetition operator";
-      break;
-    case RE2::ErrorRepeatSize:
-      what = "invalid repeat count";
-      break;
-    case RE2::ErrorRepeatOp:
-      what = "invalid nested repetition operator";
-      break;
-    case RE2::ErrorBadPerlOp:
-      what = "invalid or unsupported Perl syntax";
-      break;
-    case RE2::ErrorBadUTF8:
-      what = "invalid UTF-8";
-      break;
-    case RE2::ErrorBadNamedCapture:
-      what = "invalid named capture";
-      break;
-    case RE2::ErrorPatternTooLarge:
-      what = "expression too large";
-      break;
-    default:
-      break;
-  }
-  return std::string("error parsing regexp: ") + what + ": `" + re.error_arg() + "`";
+  std::string error;
+  rules::go::Regexp::Compile("^(?:" + pattern + ")$", &error);
+  return error;
 }
 
 class Parser {
@@ -878,10 +829,8 @@ class Parser {
     }
     if (f.id == FunctionId::kLabelReplace) {
       const auto& regex = static_cast<const StringLiteral&>(Unparen(*c.args[4])).value;
-      RE2::Options options;
-      options.set_log_errors(false);
-      auto re = std::make_shared<RE2>("^(?:" + regex + ")$", options);
-      if (re->ok()) {
+      std::string error;
+      if (auto re = rules::go::Regexp::Compile("^(?:" + regex + ")$", &error)) {
         c.regex = std::move(re);
       } else {
         c.regex_error = "invalid regular expression in label_replace(): " + regex;

@@ -12,9 +12,9 @@
 
 #include "exporter/core/duration.h"
 #include "exporter/core/log.h"
+#include "exporter/rules/go/regexp.h"
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/template/format.h"
-#include "exporter/rules/template/go_regexp.h"
 #include "exporter/rules/template/go_time.h"
 #include "exporter/rules/template/text.h"
 
@@ -371,7 +371,7 @@ FuncMap StaticFunctions() {
                        }};
   m["reReplaceAll"] = Fn({kString, kString, kString}, [](std::vector<Value>& args) {
     std::string error;
-    auto re = GoRegexp::CompileCached(args[0].AsString(), &error);
+    auto re = go::Regexp::CompileCached(args[0].AsString(), &error);
     // regexp.MustCompile panics; the template engine reports the panic text.
     if (!re) {
       return CallResult::Error("regexp: Compile(" + RegexpQuote(args[0].AsString()) +
@@ -385,7 +385,7 @@ FuncMap StaticFunctions() {
   });
   m["match"] = Fn({kString, kString}, [](std::vector<Value>& args) {
     std::string error;
-    auto re = GoRegexp::CompileCached(args[0].AsString(), &error);
+    auto re = go::Regexp::CompileCached(args[0].AsString(), &error);
     if (!re) return CallResult::Error(error);
     return CallResult::Ok(Value::Bool(re->MatchString(args[1].AsString())));
   });

@@ -1,14 +1,15 @@
-#include "exporter/rules/template/go_regexp.h"
+#include "exporter/rules/go/regexp.h"
 
 #include <re2/re2.h>
 
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "exporter/rules/go/unicode.h"
 
-namespace codebot::rules::tmpl {
+namespace codebot::rules::go {
 namespace {
 
 // Go's regexp/syntax ErrorCode texts for RE2's codes (the two parsers share their design, and
@@ -61,8 +62,8 @@ bool ExtractName(std::string_view str, std::string_view* name, int* num, size_t*
   size_t i = start;
   while (i < str.size()) {
     size_t width = 0;
-    const char32_t r = go::DecodeRune(str, i, &width);
-    if (!go::IsLetter(r) && !go::IsDigit(r) && r != '_') break;
+    const char32_t r = DecodeRune(str, i, &width);
+    if (!IsLetter(r) && !IsDigit(r) && r != '_') break;
     i += width;
   }
   if (i == start) return false;
@@ -84,18 +85,52 @@ bool ExtractName(std::string_view str, std::string_view* name, int* num, size_t*
   return true;
 }
 
+// regexp's expand(): `tmpl` with $1, ${1}, $name, ${name} replaced by the submatches (nothing
+// for a group that did not take part or does not exist) and $$ by '$'.
+void AppendExpanded(std::string* out, std::string_view tmpl, const re2::StringPiece* match,
+                    int groups, const std::map<std::string, int>& named) {
+  while (!tmpl.empty()) {
+    const size_t dollar = tmpl.find('$');
+    if (dollar == std::string_view::npos) break;
+    out->append(tmpl.substr(0, dollar));
+    tmpl.remove_prefix(dollar + 1);
+    if (!tmpl.empty() && tmpl[0] == '$') {
+      out->push_back('$');
+      tmpl.remove_prefix(1);
+      continue;
+    }
+    std::string_view name;
+    int num = -1;
+    size_t consumed = 0;
+    if (!ExtractName(tmpl, &name, &num, &consumed)) {
+      out->push_back('$');  // malformed: the '$' is literal text
+      continue;
+    }
+    tmpl.remove_prefix(consumed);
+    int group = num;
+    if (group < 0) {
+      auto it = named.find(std::string(name));
+      if (it != named.end()) group = it->second;
+    }
+    if (group >= 0 && group < groups && match[group].data() != nullptr) {
+      out->append(match[group].data(), match[group].size());
+    }
+  }
+  out->append(tmpl);
+}
+
 }  // namespace
 
-struct GoRegexp::Impl {
+struct Regexp::Impl {
   explicit Impl(std::string_view pattern, const RE2::Options& options)
       : re(re2::StringPiece(pattern.data(), pattern.size()), options) {}
   RE2 re;
 };
 
-GoRegexp::GoRegexp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-GoRegexp::~GoRegexp() = default;
+Regexp::Regexp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Regexp::~Regexp() = default;
 
-std::unique_ptr<GoRegexp> GoRegexp::Compile(std::string_view pattern, std::string* error) {
+std::unique_ptr<Regexp> Regexp::Compile(std::string_view pattern, std::string* error) {
   RE2::Options options;
   options.set_log_errors(false);
   auto impl = std::make_unique<Impl>(pattern, options);
@@ -104,13 +139,12 @@ std::unique_ptr<GoRegexp> GoRegexp::Compile(std::string_view pattern, std::strin
              impl->re.error_arg() + "`";
     return nullptr;
   }
-  return std::unique_ptr<GoRegexp>(new GoRegexp(std::move(impl)));
+  return std::unique_ptr<Regexp>(new Regexp(std::move(impl)));
 }
 
-std::shared_ptr<const GoRegexp> GoRegexp::CompileCached(std::string_view pattern,
-                                                        std::string* error) {
+std::shared_ptr<const Regexp> Regexp::CompileCached(std::string_view pattern, std::string* error) {
   struct Entry {
-    std::shared_ptr<const GoRegexp> re;
+    std::shared_ptr<const Regexp> re;
     std::string error;
   };
   static std::mutex mu;
@@ -132,11 +166,11 @@ std::shared_ptr<const GoRegexp> GoRegexp::CompileCached(std::string_view pattern
   return entry.re;
 }
 
-bool GoRegexp::MatchString(std::string_view s) const {
+bool Regexp::MatchString(std::string_view s) const {
   return RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), impl_->re);
 }
 
-std::string GoRegexp::ReplaceAllString(std::string_view src, std::string_view repl) const {
+std::string Regexp::ReplaceAllString(std::string_view src, std::string_view repl) const {
   const RE2& re = impl_->re;
   const int groups = 1 + re.NumberOfCapturingGroups();
   std::vector<re2::StringPiece> match(static_cast<size_t>(groups));
@@ -153,41 +187,12 @@ std::string GoRegexp::ReplaceAllString(std::string_view src, std::string_view re
     out.append(src.substr(last_match_end, a0 - last_match_end));
     // No replacement for an empty match right after the previous match.
     if (a1 > last_match_end || a0 == 0) {
-      std::string_view tmpl = repl;
-      while (!tmpl.empty()) {
-        const size_t dollar = tmpl.find('$');
-        if (dollar == std::string_view::npos) break;
-        out.append(tmpl.substr(0, dollar));
-        tmpl.remove_prefix(dollar + 1);
-        if (!tmpl.empty() && tmpl[0] == '$') {
-          out.push_back('$');
-          tmpl.remove_prefix(1);
-          continue;
-        }
-        std::string_view name;
-        int num = -1;
-        size_t consumed = 0;
-        if (!ExtractName(tmpl, &name, &num, &consumed)) {
-          out.push_back('$');  // malformed: the '$' is literal text
-          continue;
-        }
-        tmpl.remove_prefix(consumed);
-        int group = num;
-        if (group < 0) {
-          auto it = named.find(std::string(name));
-          if (it != named.end()) group = it->second;
-        }
-        if (group >= 0 && group < groups && match[static_cast<size_t>(group)].data() != nullptr) {
-          const auto& g = match[static_cast<size_t>(group)];
-          out.append(g.data(), g.size());
-        }
-      }
-      out.append(tmpl);
+      AppendExpanded(&out, repl, match.data(), groups, named);
     }
     last_match_end = a1;
     // Advance past this match, always by at least one character.
     size_t width = 0;
-    if (search_pos < src.size()) go::DecodeRune(src, search_pos, &width);
+    if (search_pos < src.size()) DecodeRune(src, search_pos, &width);
     if (search_pos + width > a1) {
       search_pos += width;
     } else if (search_pos + 1 > a1) {
@@ -200,4 +205,16 @@ std::string GoRegexp::ReplaceAllString(std::string_view src, std::string_view re
   return out;
 }
 
-}  // namespace codebot::rules::tmpl
+bool Regexp::ExpandFirstMatch(std::string_view s, std::string_view tmpl, std::string* out) const {
+  const RE2& re = impl_->re;
+  const int groups = 1 + re.NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> match(static_cast<size_t>(groups));
+  if (!re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), RE2::UNANCHORED, match.data(),
+                groups)) {
+    return false;
+  }
+  AppendExpanded(out, tmpl, match.data(), groups, re.NamedCapturingGroups());
+  return true;
+}
+
+}  // namespace codebot::rules::go
