@@ -16,9 +16,6 @@ namespace {
 
 std::string Quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
-bool IsNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
-
 std::optional<std::string> ReadSecretFile(const std::string& path, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -370,16 +367,6 @@ std::string ResolvePath(const std::string& config_file, const std::string& path)
   if (path.empty() || path.front() == '/' || config_file.empty()) return path;
   const std::filesystem::path base = std::filesystem::path(config_file).parent_path();
   return (base / path).lexically_normal().string();
-}
-
-bool IsValidMetricName(std::string_view name) {
-  if (name.empty() || !(IsNameStart(name[0]) || name[0] == ':')) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == ':'; });
-}
-
-bool IsValidLabelName(std::string_view name) {
-  if (name.empty() || !IsNameStart(name[0])) return false;
-  return std::all_of(name.begin(), name.end(), IsNameChar);
 }
 
 Config LoadFile(const std::string& path) {

@@ -131,8 +131,4 @@ Config LoadString(std::string_view yaml, const std::string& file_name);
 // Resolves a path from the config relative to the config file's folder.
 std::string ResolvePath(const std::string& config_file, const std::string& path);
 
-// True when name is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) / label name.
-bool IsValidMetricName(std::string_view name);
-bool IsValidLabelName(std::string_view name);
-
 }  // namespace codebot::config

@@ -1,8 +1,17 @@
 #include "exporter/core/metric.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace codebot {
+namespace {
+
+bool IsLabelNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsLabelNameChar(char c) { return IsLabelNameStart(c) || (c >= '0' && c <= '9'); }
+
+}  // namespace
 
 std::string_view MetricTypeName(MetricType type) {
   switch (type) {
@@ -27,6 +36,17 @@ std::optional<MetricType> ParseMetricType(std::string_view name) {
   if (name == "summary") return MetricType::kSummary;
   if (name == "untyped") return MetricType::kUntyped;
   return std::nullopt;
+}
+
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || !(IsLabelNameStart(name[0]) || name[0] == ':')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return IsLabelNameChar(c) || c == ':'; });
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || !IsLabelNameStart(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), IsLabelNameChar);
 }
 
 std::string_view LabelValue(const Labels& labels, std::string_view name) {

@@ -25,6 +25,11 @@ struct Label {
 };
 using Labels = std::vector<Label>;
 
+// The data model's name rules, as Prometheus' model package has them: metric names
+// [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*.
+bool IsValidMetricName(std::string_view name);
+bool IsValidLabelName(std::string_view name);
+
 // Value of a label, or an empty view when absent (Prometheus treats both the same).
 std::string_view LabelValue(const Labels& labels, std::string_view name);
 

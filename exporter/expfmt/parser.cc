@@ -162,19 +162,11 @@ class Parser {
     return token;
   }
 
-  static bool ValidMetricName(std::string_view name) {
-    if (name.empty() || !IsNameStart(name[0])) return false;
-    for (char c : name) {
-      if (!IsNameChar(c)) return false;
-    }
-    return true;
-  }
-
   bool ParseComment(std::string_view rest) {
     std::string_view keyword = NextToken(rest);
     if (keyword != "HELP" && keyword != "TYPE") return true;  // an ordinary comment
     const std::string_view name = NextToken(rest);
-    if (!ValidMetricName(name)) {
+    if (!IsValidMetricName(name)) {
       return Fail("invalid metric name \"" + std::string(name) + "\" in " + std::string(keyword) +
                   " line");
     }
@@ -258,7 +250,7 @@ class Parser {
     size_t pos = 0;
     while (pos < line.size() && IsNameChar(line[pos])) ++pos;
     const std::string name(line.substr(0, pos));
-    if (!ValidMetricName(name)) {
+    if (!IsValidMetricName(name)) {
       return Fail("invalid metric name at the start of \"" +
                   std::string(line.substr(0, std::min<size_t>(line.size(), 40))) + "\"");
     }

@@ -151,7 +151,7 @@ class FileReader {
       if (hold) rule->hold = hold->AsDuration();
       if (keep) rule->keep_firing_for = keep->AsDuration();
       if (rule->type == RuleType::kRecording) {
-        if (!config::IsValidMetricName(record_name)) {
+        if (!IsValidMetricName(record_name)) {
           fail(record->position(), "invalid recording rule name: " + record_name);
         }
         if (annotations && !annotations->Entries().empty()) {
@@ -180,7 +180,7 @@ class FileReader {
         for (const auto& [key, value] : labels->Entries()) {
           const std::string name = key.AsString();
           const std::string text = value.IsNull() ? "" : value.AsString();
-          if (!config::IsValidLabelName(name) || name == "__name__") {
+          if (!IsValidLabelName(name) || name == "__name__") {
             fail(key.position(), "invalid label name: " + name);
           } else if (!ValidUtf8(text)) {
             fail(value.position(), "invalid label value: " + text);
@@ -196,7 +196,7 @@ class FileReader {
         for (const auto& [key, value] : annotations->Entries()) {
           const std::string name = key.AsString();
           const std::string text = value.IsNull() ? "" : value.AsString();
-          if (!config::IsValidLabelName(name)) {
+          if (!IsValidLabelName(name)) {
             fail(key.position(), "invalid annotation name: " + name);
           } else {
             CheckTemplate(rule->name, "annotation", name, value, text, fail);

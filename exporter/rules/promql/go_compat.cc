@@ -7,12 +7,6 @@
 #include "exporter/rules/go/strconv.h"
 
 namespace codebot::promql {
-namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-}  // namespace
-
 std::optional<double> ParseNumberLiteral(std::string_view s) {
   int64_t i = 0;
   if (rules::go::ParseInt(s, &i)) return static_cast<double>(i);
@@ -37,16 +31,6 @@ double GoMin(double x, double y) {
   if (std::isnan(x) || std::isnan(y)) return std::numeric_limits<double>::quiet_NaN();
   if (x == 0 && x == y) return std::signbit(x) ? x : y;
   return x < y ? x : y;
-}
-
-bool IsValidLabelName(std::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && !(i > 0 && IsDigit(c))) return false;
-  }
-  return true;
 }
 
 }  // namespace codebot::promql

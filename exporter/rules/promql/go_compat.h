@@ -1,7 +1,7 @@
 // The few Go behaviours PromQL results depend on beyond those in exporter/rules/go (strconv,
-// unicode and regexp, which the templates share): number literals, math.Max/Min, label names,
-// reproduced so that our answers and labels are byte-for-byte what Prometheus produces. Pure
-// functions; no state, no allocation beyond the returned strings.
+// unicode and regexp, which the templates share): number literals and math.Max/Min, reproduced
+// so that our answers and labels are byte-for-byte what Prometheus produces. Pure functions; no
+// state, no allocation beyond the returned strings.
 #pragma once
 
 #include <optional>
@@ -18,8 +18,5 @@ std::optional<double> ParseNumberLiteral(std::string_view s);
 // the matching infinity.
 double GoMax(double x, double y);
 double GoMin(double x, double y);
-
-// model.LabelName.IsValid: [a-zA-Z_][a-zA-Z0-9_]*.
-bool IsValidLabelName(std::string_view name);
 
 }  // namespace codebot::promql
