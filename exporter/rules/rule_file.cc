@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "exporter/config/config.h"
+#include "exporter/core/utf8.h"
 #include "exporter/rules/promql/engine.h"
 #include "exporter/rules/templates.h"
 
@@ -19,31 +20,6 @@ namespace codebot::rules {
 namespace {
 
 std::string Quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
-bool ValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t length = 1;
-    if (c >= 0x80) {
-      if ((c & 0xe0) == 0xc0) {
-        length = 2;
-      } else if ((c & 0xf0) == 0xe0) {
-        length = 3;
-      } else if ((c & 0xf8) == 0xf0) {
-        length = 4;
-      } else {
-        return false;
-      }
-      if (i + length > text.size()) return false;
-      for (size_t k = 1; k < length; ++k) {
-        if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return false;
-      }
-    }
-    i += length;
-  }
-  return true;
-}
 
 bool HasGlobChars(std::string_view pattern) {
   return pattern.find_first_of("*?[") != std::string_view::npos;
@@ -182,7 +158,7 @@ class FileReader {
           const std::string text = value.IsNull() ? "" : value.AsString();
           if (!IsValidLabelName(name) || name == "__name__") {
             fail(key.position(), "invalid label name: " + name);
-          } else if (!ValidUtf8(text)) {
+          } else if (!utf8::Valid(text)) {
             fail(value.position(), "invalid label value: " + text);
           } else {
             if (rule->type == RuleType::kAlerting) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::go {
@@ -62,7 +63,7 @@ bool ExtractName(std::string_view str, std::string_view* name, int* num, size_t*
   size_t i = start;
   while (i < str.size()) {
     size_t width = 0;
-    const char32_t r = DecodeRune(str, i, &width);
+    const char32_t r = utf8::DecodeRune(str, i, &width);
     if (!IsLetter(r) && !IsDigit(r) && r != '_') break;
     i += width;
   }
@@ -192,7 +193,7 @@ std::string Regexp::ReplaceAllString(std::string_view src, std::string_view repl
     last_match_end = a1;
     // Advance past this match, always by at least one character.
     size_t width = 0;
-    if (search_pos < src.size()) DecodeRune(src, search_pos, &width);
+    if (search_pos < src.size()) utf8::DecodeRune(src, search_pos, &width);
     if (search_pos + width > a1) {
       search_pos += width;
     } else if (search_pos + 1 > a1) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::go {
@@ -236,8 +237,8 @@ std::string Quote(std::string_view s, char quote, bool ascii_only) {
   out.push_back(quote);
   for (size_t pos = 0; pos < s.size();) {
     size_t width = 0;
-    const char32_t r = DecodeRune(s, pos, &width);
-    if (width == 1 && r == kRuneError) {
+    const char32_t r = utf8::DecodeRune(s, pos, &width);
+    if (width == 1 && r == utf8::kRuneError) {
       const auto b = static_cast<unsigned char>(s[pos]);
       out += "\\x";
       out.push_back(kLowerHex[b >> 4]);
@@ -252,7 +253,7 @@ std::string Quote(std::string_view s, char quote, bool ascii_only) {
       continue;
     }
     if (ascii_only ? (r < 0x80 && IsPrint(r)) : IsPrint(r)) {
-      AppendRune(&out, r);
+      utf8::AppendRune(&out, r);
       continue;
     }
     switch (r) {
@@ -298,17 +299,17 @@ std::string Quote(std::string_view s, char quote, bool ascii_only) {
 std::string QuoteRune(int64_t r, bool ascii_only) {
   std::string encoded;
   const bool valid = r >= 0 && r <= 0x10FFFF && !(r >= 0xD800 && r <= 0xDFFF);
-  AppendRune(&encoded, valid ? static_cast<char32_t>(r) : kRuneError);
+  utf8::AppendRune(&encoded, valid ? static_cast<char32_t>(r) : utf8::kRuneError);
   return Quote(encoded, '\'', ascii_only);
 }
 
 bool CanBackquote(std::string_view s) {
   for (size_t pos = 0; pos < s.size();) {
     size_t width = 0;
-    const char32_t r = DecodeRune(s, pos, &width);
+    const char32_t r = utf8::DecodeRune(s, pos, &width);
     pos += width;
-    if ((r == kRuneError && width == 1) || r == '`' || r == 0xFEFF || (r < ' ' && r != '\t') ||
-        r == 0x7F) {
+    if ((r == utf8::kRuneError && width == 1) || r == '`' || r == 0xFEFF ||
+        (r < ' ' && r != '\t') || r == 0x7F) {
       return false;
     }
   }
@@ -340,7 +341,8 @@ bool Unquote(std::string_view quoted, std::string* out, Literal literal) {
         continue;
       }
       size_t width = 0;
-      AppendRune(out, DecodeRune(body, pos, &width));  // an invalid byte decodes as U+FFFD
+      utf8::AppendRune(out,
+                       utf8::DecodeRune(body, pos, &width));  // an invalid byte decodes as U+FFFD
       pos += width;
       continue;
     }
@@ -408,7 +410,7 @@ bool Unquote(std::string_view quoted, std::string* out, Literal literal) {
           out->push_back(static_cast<char>(value));
         } else {
           if (value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
-          AppendRune(out, value);
+          utf8::AppendRune(out, value);
         }
         break;
       }

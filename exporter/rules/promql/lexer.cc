@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/promql/go_compat.h"
 
@@ -248,17 +249,11 @@ class Lexer {
         }
         {
           // Name the whole (possibly multi-byte) character, as Go does.
-          size_t len = 1;
-          unsigned char u = static_cast<unsigned char>(c);
-          uint32_t r = u;
-          if (u >= 0xc0) {
-            len = u >= 0xf0 ? 4 : u >= 0xe0 ? 3 : 2;
-            r = u & (0x7f >> len);
-            for (size_t k = 1; k < len && pos_ - 1 + k < in_.size(); ++k) {
-              r = (r << 6) | (static_cast<unsigned char>(in_[pos_ - 1 + k]) & 0x3f);
-            }
-          }
-          Error("unknown escape sequence " + UnicodeName(r, in_.substr(pos_ - 1, len)));
+          size_t width = 0;
+          const char32_t r = utf8::DecodeRune(in_, pos_ - 1, &width);
+          std::string text;
+          utf8::AppendRune(&text, r);
+          Error("unknown escape sequence " + UnicodeName(r, text));
           return false;
         }
     }

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/strconv.h"
-#include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::tmpl {
 namespace {
@@ -195,7 +195,7 @@ class Printer {
 
   void BadVerb(char32_t verb, const Value& v) {
     buf += "%!";
-    go::AppendRune(&buf, verb);
+    utf8::AppendRune(&buf, verb);
     buf.push_back('(');
     if (v.kind() == Value::Kind::kInvalid || v.kind() == Value::Kind::kNil) {
       buf += "<nil>";
@@ -217,7 +217,7 @@ class Printer {
       buf += s;
       return;
     }
-    const int width = f.wid - static_cast<int>(go::RuneCount(s));
+    const int width = f.wid - static_cast<int>(utf8::RuneCount(s));
     if (!f.minus) {
       WritePadding(width);
       buf += s;
@@ -233,7 +233,7 @@ class Printer {
     size_t pos = 0;
     for (int n = 0; n < f.prec && pos < s.size(); ++n) {
       size_t width = 0;
-      go::DecodeRune(s, pos, &width);
+      utf8::DecodeRune(s, pos, &width);
       pos += width;
     }
     return s.substr(0, pos);
@@ -366,7 +366,7 @@ class Printer {
       case 'c': {
         std::string s;
         const int64_t r = v.AsInt();
-        go::AppendRune(&s, r < 0 || r > 0x10FFFF ? go::kRuneError : static_cast<char32_t>(r));
+        utf8::AppendRune(&s, r < 0 || r > 0x10FFFF ? utf8::kRuneError : static_cast<char32_t>(r));
         Pad(s);
         return;
       }
@@ -668,17 +668,17 @@ std::string Sprintf(std::string_view format, const std::vector<Value>& a) {
     }
     size_t width = 1;
     char32_t verb = static_cast<unsigned char>(format[i]);
-    if (verb >= 0x80) verb = go::DecodeRune(format, i, &width);
+    if (verb >= 0x80) verb = utf8::DecodeRune(format, i, &width);
     i += width;
     if (verb == '%') {
       p.buf.push_back('%');
     } else if (!good_arg_num) {
       p.buf += "%!";
-      go::AppendRune(&p.buf, verb);
+      utf8::AppendRune(&p.buf, verb);
       p.buf += "(BADINDEX)";
     } else if (arg_num >= a.size()) {
       p.buf += "%!";
-      go::AppendRune(&p.buf, verb);
+      utf8::AppendRune(&p.buf, verb);
       p.buf += "(MISSING)";
     } else {
       if (verb == 'v') {

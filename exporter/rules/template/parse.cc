@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/go/unicode.h"
 #include "exporter/rules/template/format.h"
@@ -68,11 +69,11 @@ struct Item {
     if (type == ItemType::kEof) return "EOF";
     if (type == ItemType::kError) return std::string(val);
     if (type > ItemType::kKeyword) return "<" + std::string(val) + ">";
-    if (go::RuneCount(val) > 10) {
+    if (utf8::RuneCount(val) > 10) {
       size_t pos_10 = 0;
       for (int n = 0; n < 10; ++n) {
         size_t width = 0;
-        go::DecodeRune(val, pos_10, &width);
+        utf8::DecodeRune(val, pos_10, &width);
         pos_10 += width;
       }
       return go::Quote(val.substr(0, pos_10)) + "...";
@@ -112,7 +113,7 @@ std::string FormatRuneU(char32_t r) {
   std::string out = buf;
   if (go::IsPrint(r)) {
     out += " '";
-    go::AppendRune(&out, r);
+    utf8::AppendRune(&out, r);
     out += "'";
   }
   return out;
@@ -189,7 +190,7 @@ class Lexer {
       width_ = 0;
       return kEofRune;
     }
-    const char32_t r = go::DecodeRune(input_, pos_, &width_);
+    const char32_t r = utf8::DecodeRune(input_, pos_, &width_);
     pos_ += width_;
     return r;
   }
@@ -512,7 +513,7 @@ class Lexer {
 bool UnquoteChar(std::string_view s, char32_t* r, size_t* used) {
   if (s.empty() || s[0] == '\'') return false;
   if (static_cast<unsigned char>(s[0]) >= 0x80) {
-    *r = go::DecodeRune(s, 0, used);
+    *r = utf8::DecodeRune(s, 0, used);
     return true;
   }
   if (s[0] != '\\') {

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "exporter/core/utf8.h"
 #include "exporter/rules/go/unicode.h"
 
 namespace codebot::rules::tmpl::text {
@@ -16,10 +17,10 @@ std::string MapRunes(std::string_view s, const std::function<char32_t(char32_t)>
   bool rebuilding = false;
   for (size_t pos = 0; pos < s.size();) {
     size_t width = 0;
-    const char32_t r = go::DecodeRune(s, pos, &width);
+    const char32_t r = utf8::DecodeRune(s, pos, &width);
     const char32_t mapped = mapping(r);
     if (!rebuilding) {
-      const bool invalid_byte = r == go::kRuneError && width == 1;
+      const bool invalid_byte = r == utf8::kRuneError && width == 1;
       if (mapped == r && !invalid_byte) {
         pos += width;
         continue;
@@ -28,7 +29,7 @@ std::string MapRunes(std::string_view s, const std::function<char32_t(char32_t)>
       out.reserve(s.size() + 4);
       out.assign(s.substr(0, pos));
     }
-    go::AppendRune(&out, mapped);
+    utf8::AppendRune(&out, mapped);
     pos += width;
   }
   return rebuilding ? out : std::string(s);
@@ -94,7 +95,7 @@ std::string JsEscape(std::string_view s) {
   out.reserve(s.size());
   for (size_t pos = 0; pos < s.size();) {
     size_t width = 0;
-    const char32_t r = go::DecodeRune(s, pos, &width);
+    const char32_t r = utf8::DecodeRune(s, pos, &width);
     if (r < 0x80) {
       switch (r) {
         case '\\':
@@ -128,7 +129,7 @@ std::string JsEscape(std::string_view s) {
           }
       }
     } else if (go::IsPrint(r)) {
-      go::AppendRune(&out, r);
+      utf8::AppendRune(&out, r);
     } else {
       out += "\\u";
       for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kUpperHex[(r >> shift) & 0xF]);
