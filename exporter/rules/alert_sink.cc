@@ -3,6 +3,7 @@
 #include "exporter/core/log.h"
 #include "exporter/core/time.h"
 #include "exporter/rules/format.h"
+#include "exporter/rules/promql/labels_util.h"
 
 namespace codebot::rules {
 
@@ -12,7 +13,7 @@ void LogAlertSink::Send(std::vector<Alert> alerts) {
   for (const auto& alert : alerts) {
     log::Debug("alert to notify", {{"alertname", LabelValue(alert.labels, "alertname")},
                                    {"status", alert.Resolved(now) ? "resolved" : "firing"},
-                                   {"labels", LabelsString(alert.labels)},
+                                   {"labels", promql::LabelsToString(alert.labels)},
                                    {"starts_at", Rfc3339(alert.starts_at_ms)},
                                    {"ends_at", Rfc3339(alert.ends_at_ms)}});
   }

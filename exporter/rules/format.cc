@@ -5,8 +5,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include "exporter/rules/go/strconv.h"
-
 namespace codebot::rules {
 namespace {
 
@@ -61,18 +59,6 @@ std::string Rfc3339(int64_t unix_ms) {
                 static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
                 static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()));
   return std::string(buffer) + FractionDigits(time.subseconds().count(), 3) + "Z";
-}
-
-std::string LabelsString(const Labels& labels) {
-  std::string out = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += labels[i].name;
-    out += '=';
-    out += go::Quote(labels[i].value);
-  }
-  out += '}';
-  return out;
 }
 
 }  // namespace codebot::rules

@@ -11,6 +11,7 @@
 #include "exporter/rules/format.h"
 #include "exporter/rules/go/strconv.h"
 #include "exporter/rules/group.h"
+#include "exporter/rules/promql/labels_util.h"
 #include "exporter/rules/promql/memory_storage.h"
 #include "exporter/rules/promql/series_notation.h"
 #include "exporter/rules/rule_file.h"
@@ -226,8 +227,8 @@ std::string AlertListString(const std::vector<AlertAndAnnotations>& alerts) {
   std::string out = "[\n";
   for (size_t i = 0; i < alerts.size(); ++i) {
     if (i > 0) out += ",\n";
-    const std::string item = "\nLabels:" + LabelsString(alerts[i].labels) +
-                             "\nAnnotations:" + LabelsString(alerts[i].annotations);
+    const std::string item = "\nLabels:" + promql::LabelsToString(alerts[i].labels) +
+                             "\nAnnotations:" + promql::LabelsToString(alerts[i].annotations);
     out += std::to_string(i) + ":" + IndentLines(item, "  ");
   }
   out += "\n]";
@@ -244,7 +245,8 @@ std::string SamplesString(const std::vector<ParsedSample>& samples) {
   std::string out;
   for (size_t i = 0; i < samples.size(); ++i) {
     if (i > 0) out += ", ";
-    out += LabelsString(samples[i].labels) + " " + go::FormatFloat(samples[i].value, 'E', -1);
+    out += promql::LabelsToString(samples[i].labels) + " " +
+           go::FormatFloat(samples[i].value, 'E', -1);
   }
   return out;
 }

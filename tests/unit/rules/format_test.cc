@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "exporter/rules/go/strconv.h"
+#include "exporter/rules/promql/labels_util.h"
 
 namespace codebot::rules {
 namespace {
@@ -53,8 +54,8 @@ TEST(GoQuote, EscapesLikeStrconvQuote) {
 }
 
 TEST(LabelsString, BracesCommaSpaceAndQuotedValues) {
-  EXPECT_EQ(LabelsString({}), "{}");
-  EXPECT_EQ(LabelsString({{"__name__", "up"}, {"job", "a\"b"}}),
+  EXPECT_EQ(promql::LabelsToString({}), "{}");
+  EXPECT_EQ(promql::LabelsToString({{"__name__", "up"}, {"job", "a\"b"}}),
             "{__name__=\"up\", job=\"a\\\"b\"}");
 }
 
