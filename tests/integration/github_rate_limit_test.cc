@@ -6,8 +6,8 @@
 #include <set>
 
 #include "tests/support/exporter.h"
+#include "tests/support/fake_github.h"
 #include "tests/support/prometheus_server.h"
-#include "tests/unit/collect_github/fake_github.h"
 
 namespace codebot::testing {
 namespace {

@@ -10,8 +10,8 @@
 #include "exporter/expfmt/writer.h"
 #include "tests/support/env.h"
 #include "tests/support/exporter.h"
+#include "tests/support/fake_github.h"
 #include "tests/support/process.h"
-#include "tests/unit/collect_github/fake_github.h"
 
 namespace codebot::collect::github {
 namespace {

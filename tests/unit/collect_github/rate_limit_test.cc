@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/collect_github/fake_github.h"
+#include "tests/support/fake_github.h"
 
 namespace codebot::collect::github {
 namespace {
