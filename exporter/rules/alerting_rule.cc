@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "exporter/rules/labels.h"
+#include "exporter/rules/promql/labels_util.h"
 
 namespace codebot::rules {
 namespace {
@@ -91,10 +91,10 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
       context.expand(spec_.name, data, &texts, &out.template_errors);
     }
     Labels labels = sample.labels;
-    DeleteLabel(&labels, "__name__");
+    promql::DeleteLabel(&labels, "__name__");
     size_t next = 0;
-    for (const auto& label : spec_.labels) SetLabel(&labels, label.name, texts[next++]);
-    SetLabel(&labels, "alertname", spec_.name);
+    for (const auto& label : spec_.labels) promql::SetLabel(&labels, label.name, texts[next++]);
+    promql::SetLabel(&labels, "alertname", spec_.name);
     Labels annotations;
     annotations.reserve(spec_.annotations.size());
     for (const auto& annotation : spec_.annotations) {
@@ -161,12 +161,12 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
     // ALERTS starts from the rule's labels as written, then the alert's own: a label whose
     // template expanded to nothing shows its template text there, as in Prometheus.
     Labels series = spec_.labels;
-    for (const auto& label : alert.labels) SetLabel(&series, label.name, label.value);
-    SetLabel(&series, "alertname", spec_.name);
+    for (const auto& label : alert.labels) promql::SetLabel(&series, label.name, label.value);
+    promql::SetLabel(&series, "alertname", spec_.name);
     Labels for_state = series;
-    SetLabel(&series, "__name__", kAlertsMetric);
-    SetLabel(&series, "alertstate", AlertStateName(alert.state));
-    SetLabel(&for_state, "__name__", kForStateMetric);
+    promql::SetLabel(&series, "__name__", kAlertsMetric);
+    promql::SetLabel(&series, "alertstate", AlertStateName(alert.state));
+    promql::SetLabel(&for_state, "__name__", kForStateMetric);
     out.samples.push_back({std::move(series), t_ms, 1});
     out.samples.push_back(
         {std::move(for_state), t_ms, static_cast<double>(FloorSeconds(alert.active_at_ms))});
@@ -223,7 +223,7 @@ std::vector<Alert> AlertingRule::TakeAlertsToSend(int64_t t_ms, int64_t resend_d
     sent.labels = alert.labels;
     for (const auto& external : context.external_labels) {
       if (LabelValue(sent.labels, external.name).empty()) {
-        SetLabel(&sent.labels, external.name, external.value);
+        promql::SetLabel(&sent.labels, external.name, external.value);
       }
     }
     sent.annotations = alert.annotations;
