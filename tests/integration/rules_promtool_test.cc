@@ -216,6 +216,32 @@ tests:
   ExpectSameReport(dir_.path(), "expand_test.yml", 1);
 }
 
+// Escape errors name the rune Prometheus' lexer read, as %#U: the whole character (not its
+// first byte), and its glyph only when Go counts it printable.
+TEST_F(FailingFixtures, EscapeErrorsNameRunesAsGo) {
+  Write("escapes_test.yml", R"yml(evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'up{a="b"}'
+        values: '1 1'
+    promql_expr_test:
+      - expr: 'label_replace(up, "x", "\é", "a", ".*")'
+        eval_time: 1m
+        exp_samples: []
+      - expr: 'label_replace(up, "x", "\xé", "a", ".*")'
+        eval_time: 1m
+        exp_samples: []
+      - expr: "label_replace(up, \"x\", \"\\\u00a0\", \"a\", \".*\")"
+        eval_time: 1m
+        exp_samples: []
+      - expr: 'label_replace(up, "x", "\u12g4", "a", ".*")'
+        eval_time: 1m
+        exp_samples: []
+)yml");
+  ExpectSameReport(dir_.path(), "escapes_test.yml", 1);
+}
+
 TEST_F(FailingFixtures, WrongLabels) {
   Write("labels_test.yml", std::string(kDownSeries) + R"(    alert_rule_test:
       - eval_time: 1m

@@ -316,6 +316,18 @@ bool CanBackquote(std::string_view s) {
   return true;
 }
 
+std::string FormatRuneU(char32_t r) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "U+%04X", static_cast<unsigned>(r));
+  std::string out = buf;
+  if (IsPrint(r)) {
+    out += " '";
+    utf8::AppendRune(&out, r);
+    out += "'";
+  }
+  return out;
+}
+
 bool Unquote(std::string_view quoted, std::string* out, Literal literal) {
   out->clear();
   if (quoted.size() < 2) return false;

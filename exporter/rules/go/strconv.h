@@ -19,6 +19,8 @@ std::string Quote(std::string_view s, char quote = '"', bool ascii_only = false)
 // strconv.QuoteRune / QuoteRuneToASCII; invalid code points print as U+FFFD.
 std::string QuoteRune(int64_t r, bool ascii_only = false);
 bool CanBackquote(std::string_view s);  // strconv.CanBackquote
+// fmt's %#U of a rune: "U+0041 'A'", the character itself only when it is printable.
+std::string FormatRuneU(char32_t r);
 
 // Whose string literals Unquote reads; the two differ on purpose, as Go and Prometheus do.
 enum class Literal {

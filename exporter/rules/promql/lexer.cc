@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <utility>
 
 #include "exporter/core/utf8.h"
@@ -70,15 +69,6 @@ bool KeywordFor(std::string_view word, TokenType* type) {
 // Go's %q of a rune: single-quoted, escaping the single quote but not the double one. The lexer
 // hands over single bytes, so a byte >= 0x80 prints as \xNN where Prometheus prints the rune.
 std::string QuoteChar(char c) { return rules::go::Quote(std::string_view(&c, 1), '\''); }
-
-// Go's %#U of a rune: U+007A 'z'.
-std::string UnicodeName(uint32_t r, std::string_view text) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "U+%04X", r);
-  std::string out = buf;
-  if (r >= 0x20 && r != 0x7f) out += " '" + std::string(text) + "'";
-  return out;
-}
 
 int DigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -250,10 +240,8 @@ class Lexer {
         {
           // Name the whole (possibly multi-byte) character, as Go does.
           size_t width = 0;
-          const char32_t r = utf8::DecodeRune(in_, pos_ - 1, &width);
-          std::string text;
-          utf8::AppendRune(&text, r);
-          Error("unknown escape sequence " + UnicodeName(r, text));
+          Error("unknown escape sequence " +
+                rules::go::FormatRuneU(utf8::DecodeRune(in_, pos_ - 1, &width)));
           return false;
         }
     }
@@ -265,8 +253,8 @@ class Lexer {
       }
       char d = in_[pos_];
       if (DigitValue(d) >= base) {
-        Error("illegal character " +
-              UnicodeName(static_cast<unsigned char>(d), in_.substr(pos_, 1)) +
+        size_t width = 0;
+        Error("illegal character " + rules::go::FormatRuneU(utf8::DecodeRune(in_, pos_, &width)) +
               " in escape sequence");
         return false;
       }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <optional>
 
 #include "exporter/core/utf8.h"
@@ -104,19 +103,6 @@ size_t LeftTrimLength(std::string_view s) {
   size_t n = 0;
   while (n < s.size() && IsSpace(static_cast<unsigned char>(s[n]))) ++n;
   return n;
-}
-
-// "%#U": U+0041 'A'
-std::string FormatRuneU(char32_t r) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "U+%04X", static_cast<unsigned>(r));
-  std::string out = buf;
-  if (go::IsPrint(r)) {
-    out += " '";
-    utf8::AppendRune(&out, r);
-    out += "'";
-  }
-  return out;
 }
 
 std::optional<ItemType> Keyword(std::string_view word) {
@@ -329,7 +315,7 @@ class Lexer {
       case ')': {
         // Go 1.19 emits the paren before it notices the imbalance.
         Item item = Emit(ItemType::kRightParen);
-        if (--paren_depth_ < 0) pending_ = Error("unexpected right paren " + FormatRuneU(r));
+        if (--paren_depth_ < 0) pending_ = Error("unexpected right paren " + go::FormatRuneU(r));
         return item;
       }
       default:
@@ -344,7 +330,7 @@ class Lexer {
       return LexIdentifier();
     }
     if (r < 0x80 && go::IsPrint(r)) return Emit(ItemType::kChar);
-    return Error("unrecognized character in action: " + FormatRuneU(r));
+    return Error("unrecognized character in action: " + go::FormatRuneU(r));
   }
 
   std::optional<Item> LexSpace() {
@@ -388,7 +374,7 @@ class Lexer {
         break;
       }
     }
-    if (!AtTerminator()) return Error("bad character " + FormatRuneU(r));
+    if (!AtTerminator()) return Error("bad character " + go::FormatRuneU(r));
     const std::string_view word = input_.substr(start_, pos_ - start_);
     if (auto keyword = Keyword(word)) return Emit(*keyword);
     if (word == "true" || word == "false") return Emit(ItemType::kBool);
@@ -412,7 +398,7 @@ class Lexer {
         break;
       }
     }
-    if (!AtTerminator()) return Error("bad character " + FormatRuneU(r));
+    if (!AtTerminator()) return Error("bad character " + go::FormatRuneU(r));
     return Emit(type);
   }
 
