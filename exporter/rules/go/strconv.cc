@@ -26,10 +26,14 @@ Decimal ParseScientific(std::string_view s) {
   Decimal out;
   const size_t e = s.find_first_of("eE");
   const std::string_view mantissa = s.substr(0, e);
+  out.d.reserve(mantissa.size());
   for (char c : mantissa) {
     if (c >= '0' && c <= '9') out.d.push_back(c);
   }
-  const int exponent = std::atoi(std::string(s.substr(e + 1)).c_str());
+  std::string_view exponent_text = s.substr(e + 1);
+  if (!exponent_text.empty() && exponent_text[0] == '+') exponent_text.remove_prefix(1);
+  int exponent = 0;
+  std::from_chars(exponent_text.data(), exponent_text.data() + exponent_text.size(), exponent);
   while (!out.d.empty() && out.d.back() == '0') out.d.pop_back();
   if (out.d.empty()) return Decimal{};  // zero
   out.dp = exponent + 1;
@@ -437,6 +441,7 @@ std::string FormatFloat(double v, char fmt, int prec) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   std::string out;
+  out.reserve(24);  // most results fit: no regrowing
   if (std::signbit(v)) out.push_back('-');
   const bool upper = fmt == 'E' || fmt == 'G';
   switch (fmt) {
@@ -511,6 +516,22 @@ bool ParseFloat(std::string_view s, double* v, std::string* error) {
     if (error) *error = "strconv.ParseFloat: parsing " + Quote(s) + ": invalid syntax";
     return false;
   }
+  // The common case, no '_' and in range, without a copy: from_chars rounds as strtod does
+  // but takes neither a sign nor a "0x" prefix.
+  if (body.find('_') == std::string_view::npos) {
+    const bool hex = body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X');
+    const std::string_view digits = hex ? body.substr(2) : body;
+    double value = 0;
+    const auto [end, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), value,
+                        hex ? std::chars_format::hex : std::chars_format::general);
+    if (ec == std::errc() && end == digits.data() + digits.size()) {
+      *v = negative ? -value : value;
+      return true;
+    }
+  }
+  // Underscores, or a value out of range: strtod tells overflow (an error in Go) from underflow
+  // (0 or a subnormal, no error).
   std::string clean;
   for (char c : s) {
     if (c != '_') clean.push_back(c);
