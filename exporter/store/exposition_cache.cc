@@ -8,10 +8,10 @@
 namespace codebot::store {
 
 ExpositionCache::ExpositionCache(prometheus::Registry& registry)
-    : dropped_(prometheus::BuildCounter()
-                   .Name("codebot_exporter_exposition_dropped_families_total")
-                   .Help("Families of a source left out of /metrics because their name is the "
-                         "sidecar's own or already used by another source.")
+    : dropped_(prometheus::BuildGauge()
+                   .Name("codebot_exporter_exposition_dropped_families")
+                   .Help("Families of a source's last collection left out of /metrics because "
+                         "their name is the sidecar's own or already used by another source.")
                    .Register(registry)),
       text_(std::make_shared<const std::string>()) {}
 
@@ -37,7 +37,9 @@ void ExpositionCache::Publish(const collect::Collection& collection) {
 
 void ExpositionCache::Forget(const std::string& source) {
   std::lock_guard lock(mutex_);
-  if (blocks_.erase(source) > 0) Rebuild();
+  if (blocks_.erase(source) == 0) return;
+  dropped_.Remove(&dropped_.Add({{"source", source}}));
+  Rebuild();
 }
 
 void ExpositionCache::Rebuild() {
@@ -49,14 +51,16 @@ void ExpositionCache::Rebuild() {
   text->reserve(size);
   std::unordered_set<std::string_view> seen;
   for (const auto& [source, families] : blocks_) {
+    size_t dropped = 0;
     for (const auto& family : families) {
       if (IsReservedName(family.name) || !seen.insert(family.name).second) {
-        dropped_.Add({{"source", source}}).Increment();
+        ++dropped;
         log::Debug("family left out of /metrics", {{"source", source}, {"family", family.name}});
         continue;
       }
       text->append(family.text);
     }
+    dropped_.Add({{"source", source}}).Set(static_cast<double>(dropped));
   }
   text_ = std::move(text);
 }

@@ -3,8 +3,8 @@
 // source: it takes the cached text by reference.
 #pragma once
 
-#include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <map>
@@ -37,7 +37,7 @@ class ExpositionCache : public collect::ResultSink {
   };
   void Rebuild();  // with mutex_ held
 
-  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Gauge>& dropped_;
   mutable std::mutex mutex_;
   std::map<std::string, std::vector<RenderedFamily>> blocks_;
   std::shared_ptr<const std::string> text_;
