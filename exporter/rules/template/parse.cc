@@ -296,13 +296,13 @@ class Lexer {
       case '|':
         return Emit(ItemType::kPipe);
       case '"':
-        return LexQuote();
+        return LexQuoted('"', ItemType::kString, "unterminated quoted string");
       case '`':
         return LexRawQuote();
       case '$':
         return LexVariable();
       case '\'':
-        return LexChar();
+        return LexQuoted('\'', ItemType::kCharConstant, "unterminated character constant");
       case '.':
         if (pos_ < input_.size() && (input_[pos_] < '0' || input_[pos_] > '9')) {
           return LexFieldOrVariable(ItemType::kField);
@@ -402,20 +402,6 @@ class Lexer {
     return Emit(type);
   }
 
-  std::optional<Item> LexChar() {
-    for (;;) {
-      const char32_t r = NextRune();
-      if (r == '\\') {
-        const char32_t escaped = NextRune();
-        if (escaped != kEofRune && escaped != '\n') continue;
-        return Error("unterminated character constant");
-      }
-      if (r == kEofRune || r == '\n') return Error("unterminated character constant");
-      if (r == '\'') break;
-    }
-    return Emit(ItemType::kCharConstant);
-  }
-
   bool ScanNumber() {
     Accept("+-");
     std::string_view digits = "0123456789_";
@@ -460,18 +446,20 @@ class Lexer {
     return Emit(ItemType::kNumber);
   }
 
-  std::optional<Item> LexQuote() {
+  // A character constant ('x') or an interpreted string ("x"): runs to the closing quote,
+  // skipping escaped characters; a newline or the end of input first is an error.
+  std::optional<Item> LexQuoted(char32_t close, ItemType type, const char* unterminated) {
     for (;;) {
       const char32_t r = NextRune();
       if (r == '\\') {
         const char32_t escaped = NextRune();
         if (escaped != kEofRune && escaped != '\n') continue;
-        return Error("unterminated quoted string");
+        return Error(unterminated);
       }
-      if (r == kEofRune || r == '\n') return Error("unterminated quoted string");
-      if (r == '"') break;
+      if (r == kEofRune || r == '\n') return Error(unterminated);
+      if (r == close) break;
     }
-    return Emit(ItemType::kString);
+    return Emit(type);
   }
 
   std::optional<Item> LexRawQuote() {
