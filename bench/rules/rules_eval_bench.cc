@@ -39,8 +39,8 @@
 #include <vector>
 
 #include "exporter/core/series.h"
+#include "exporter/promql/memory_storage.h"
 #include "exporter/rules/manager.h"
-#include "exporter/rules/promql/memory_storage.h"
 #include "exporter/rules/rule_file.h"
 #include "exporter/rules/store_writer.h"
 #include "exporter/store/series_store.h"
@@ -450,16 +450,32 @@ struct Data {
   store::SeriesStore::Stats filled;  // before any rule wrote to it
 };
 
+// The retention the rule manager asks of the store for the benchmark's rules.
+store::RetentionPolicy RulesRetention() {
+  prometheus::Registry registry;
+  ManagerOptions options;
+  options.registry = &registry;
+  Manager manager(options);
+  manager.SetManualEvaluation();
+  manager.Update(LoadRuleFiles({GetFlags().rules_file}), RuleSettings{});
+  return manager.Retention();
+}
+
 // The sample store after an hour of collections, as the sidecar would hold it.
 std::unique_ptr<Data> FillStore(int64_t end_ms) {
   auto data = std::make_unique<Data>();
   data->registry = std::make_unique<prometheus::Registry>();
   store::SeriesStoreOptions options;
-  // What the rule manager sets for these rules (the longest range, 1h, plus the lookback).
-  options.retention_ms = kHourMs + 5 * 60 * 1000;
   Data* raw = data.get();
   options.clock = [raw] { return raw->now_ms; };
   data->store = std::make_unique<store::SeriesStore>(*data->registry, options);
+  // What the sidecar does before its first collection: the rule manager's retention for these
+  // rules, so that the series the rules read keep their newest samples ready to copy. Every
+  // series is kept the whole hour (the default raised to the longest range plus the lookback),
+  // so that Prometheus gets the same data set as always.
+  store::RetentionPolicy policy = RulesRetention();
+  policy.default_ms = std::max<int64_t>(policy.default_ms, kHourMs + 5 * 60 * 1000);
+  data->store->SetRetention(std::move(policy));
   Workload workload;
   for (int step = 0; step < kSteps; ++step) {
     for (const auto& collection : workload.Step(step, end_ms)) {

@@ -59,6 +59,14 @@ Flags ParseFlags(int argc, char** argv) {
       if (flags.web_threads < 1 || flags.web_threads > 256) {
         throw std::invalid_argument("--web.threads must be a number from 1 to 256");
       }
+    } else if (TakeFlag("rules.alert.resend-delay", argc, argv, &i, &value)) {
+      const std::optional<Duration> delay = ParseDuration(value);
+      if (!delay || delay->count() <= 0) {
+        throw std::invalid_argument(
+            "--rules.alert.resend-delay must be a positive duration such as 1m, not \"" + value +
+            "\"");
+      }
+      flags.resend_delay = *delay;
     } else if (TakeFlag("log.level", argc, argv, &i, &value)) {
       auto level = log::ParseLevel(value);
       if (!level) {
@@ -108,6 +116,8 @@ std::string Usage() {
          "  --web.threads=N             HTTP worker threads (default 8)\n"
          "  --web.external-url=URL      URL users reach the sidecar at, for alerts' links\n"
          "                              (default http://<hostname>:<port>)\n"
+         "  --rules.alert.resend-delay=DURATION\n"
+         "                              how often firing alerts are sent again (default 1m)\n"
          "  --log.level=LEVEL           debug, info, warn or error (default info)\n"
          "  --log.format=FORMAT         json or logfmt (default json)\n"
          "  --version                   print version and exit\n";

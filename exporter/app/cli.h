@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/core/duration.h"
 #include "exporter/core/log.h"
 
 namespace codebot::app {
@@ -26,6 +27,9 @@ struct Flags {
   // Where users reach the sidecar, as Prometheus' --web.external-url: alert templates'
   // $externalURL and the generator URL of alerts. Empty: http://<hostname>:<port>.
   std::string external_url;
+  // As Prometheus' --rules.alert.resend-delay: how often a firing alert is handed on again
+  // (to the local route's dedup, or re-pushed to the Alertmanagers so they don't expire it).
+  Duration resend_delay = std::chrono::minutes(1);
   std::vector<std::string> files;  // arguments of check/test commands
 };
 

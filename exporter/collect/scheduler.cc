@@ -1,10 +1,9 @@
 #include "exporter/collect/scheduler.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <thread>
 
 #include "exporter/core/log.h"
+#include "exporter/core/periodic.h"
 #include "exporter/core/time.h"
 
 namespace codebot::collect {
@@ -15,27 +14,23 @@ class Scheduler::Runner {
       : spec_(std::move(spec)),
         sinks_(sinks),
         metrics_(metrics),
-        up_(metrics.up.Add({{"source", spec_.name}})),
-        duration_(metrics.duration.Add({{"source", spec_.name}})),
-        last_success_(metrics.last_success.Add({{"source", spec_.name}})),
-        samples_(metrics.samples.Add({{"source", spec_.name}})),
         scrapes_(metrics.scrapes.Add({{"source", spec_.name}})),
-        skipped_(metrics.skipped.Add({{"source", spec_.name}})) {
+        skipped_(metrics.skipped.Add({{"source", spec_.name}})),
+        worker_(
+            {.interval = spec_.interval}, [this](int64_t) { RunOnce(SteadyClock::now()); },
+            [this](int64_t skipped) { skipped_.Increment(static_cast<double>(skipped)); }) {
     for (auto& reason : spec_.collector->ErrorReasons()) ErrorCounter(reason);
-    thread_ = std::thread([this] { Loop(); });
+    worker_.Start();
   }
 
   ~Runner() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
+    worker_.Stop();
+    if (up_ != nullptr) {
+      metrics_.up.Remove(up_);
+      metrics_.duration.Remove(duration_);
+      metrics_.samples.Remove(samples_);
     }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    metrics_.up.Remove(&up_);
-    metrics_.duration.Remove(&duration_);
-    metrics_.last_success.Remove(&last_success_);
-    metrics_.samples.Remove(&samples_);
+    if (last_success_ != nullptr) metrics_.last_success.Remove(last_success_);
     metrics_.scrapes.Remove(&scrapes_);
     metrics_.skipped.Remove(&skipped_);
     for (auto& [reason, counter] : errors_) metrics_.errors.Remove(counter);
@@ -52,26 +47,6 @@ class Scheduler::Runner {
     return counter;
   }
 
-  void Loop() {
-    auto next = SteadyClock::now();
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait_until(lock, next, [this] { return stop_; });
-        if (stop_) return;
-      }
-      const auto start = SteadyClock::now();
-      RunOnce(start);
-      const auto end = SteadyClock::now();
-      next += spec_.interval;
-      // A collection that overran its interval: the runs it swallowed are skipped, not stacked.
-      while (next <= end) {
-        next += spec_.interval;
-        skipped_.Increment();
-      }
-    }
-  }
-
   void RunOnce(SteadyClock::time_point start) {
     const int64_t timestamp_ms = NowUnixMs();
     CollectResult result;
@@ -81,14 +56,24 @@ class Scheduler::Runner {
       result = CollectResult::Failure("internal", e.what());
     }
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-    duration_.Set(seconds);
+    // Like Prometheus' up, the gauges of the last collection exist from the first one on: a
+    // source_up of 0 before the first collection would read as a failure that never happened.
+    if (up_ == nullptr) {
+      up_ = &metrics_.up.Add({{"source", spec_.name}});
+      duration_ = &metrics_.duration.Add({{"source", spec_.name}});
+      samples_ = &metrics_.samples.Add({{"source", spec_.name}});
+    }
+    duration_->Set(seconds);
     scrapes_.Increment();
-    up_.Set(result.ok ? 1 : 0);
+    up_->Set(result.ok ? 1 : 0);
     size_t sample_count = 0;
     for (const auto& family : result.families) sample_count += family.samples.size();
-    samples_.Set(static_cast<double>(sample_count));
+    samples_->Set(static_cast<double>(sample_count));
     if (result.ok) {
-      last_success_.Set(static_cast<double>(timestamp_ms) / 1000.0);
+      if (last_success_ == nullptr) {
+        last_success_ = &metrics_.last_success.Add({{"source", spec_.name}});
+      }
+      last_success_->Set(static_cast<double>(timestamp_ms) / 1000.0);
       if (!last_reason_.empty()) {
         log::Info("source recovered", {{"source", spec_.name}, {"after", last_reason_}});
       }
@@ -119,19 +104,18 @@ class Scheduler::Runner {
   SourceSpec spec_;
   const std::vector<ResultSink*>& sinks_;
   const Metrics& metrics_;
-  prometheus::Gauge& up_;
-  prometheus::Gauge& duration_;
-  prometheus::Gauge& last_success_;
-  prometheus::Gauge& samples_;
+  // Created by the first collection (last_success_ by the first successful one); only the
+  // worker's thread touches them until the destructor has stopped it.
+  prometheus::Gauge* up_ = nullptr;
+  prometheus::Gauge* duration_ = nullptr;
+  prometheus::Gauge* last_success_ = nullptr;
+  prometheus::Gauge* samples_ = nullptr;
   prometheus::Counter& scrapes_;
   prometheus::Counter& skipped_;
   std::map<std::string, prometheus::Counter*> errors_;
   std::string last_reason_;
   std::atomic<bool> collected_once_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicWorker worker_;  // last: it runs RunOnce, which uses everything above
 };
 
 Scheduler::Scheduler(prometheus::Registry& registry, std::vector<ResultSink*> sinks)

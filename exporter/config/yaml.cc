@@ -1,5 +1,6 @@
 #include "exporter/config/yaml.h"
 
+#include <pthread.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
@@ -103,7 +105,11 @@ double Node::AsDouble() const {
 
 Duration Node::AsDuration() const {
   const std::string text = AsString();
-  auto parsed = ParseDuration(text);
+  DurationError error = DurationError::kNone;
+  auto parsed = ParseDuration(text, &error);
+  if (!parsed && error == DurationError::kOutOfRange) {
+    Fail("invalid duration " + Quote(text) + ": duration out of range (at most 292y)");
+  }
   if (!parsed) {
     Fail("invalid duration " + Quote(text) +
          ": expected a number and a unit (ms, s, m, h, d, w, y), e.g. 15s or 1m30s");
@@ -134,7 +140,11 @@ uint64_t Node::AsBytes() const {
   if (digits == 0 || digits > 12 || multiplier == 0) {
     Fail("invalid size " + Quote(text) + ": expected bytes like 1048576, 512KiB, 10MiB or 1GiB");
   }
-  return std::stoull(text.substr(0, digits)) * multiplier;
+  const uint64_t count = std::stoull(text.substr(0, digits));  // at most 12 digits: no throw
+  if (count > UINT64_MAX / multiplier) {
+    Fail("invalid size " + Quote(text) + ": too large");  // 999999999999GiB would wrap around
+  }
+  return count * multiplier;
 }
 
 std::vector<Node> Node::Items() const {
@@ -201,7 +211,7 @@ Node MapReader::Required(std::string_view key) {
 
 std::string MapReader::String(std::string_view key, std::string fallback) {
   auto value = Get(key);
-  return value ? value->AsExpandedString() : fallback;
+  return value ? value->AsExpandedString() : std::move(fallback);
 }
 
 Duration MapReader::GetDuration(std::string_view key, Duration fallback) {
@@ -247,13 +257,47 @@ Node FromYamlException(const YAML::Exception& e, const std::string& file) {
 
 }  // namespace
 
+void RunWithLargeStack(const std::function<void()>& fn) {
+  constexpr size_t kStackBytes = size_t{32} << 20;
+  struct Call {
+    const std::function<void()>* fn;
+    std::exception_ptr error;
+  } call{&fn, nullptr};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kStackBytes);
+  pthread_t thread;
+  const int rc = pthread_create(
+      &thread, &attr,
+      [](void* arg) -> void* {
+        auto* c = static_cast<Call*>(arg);
+        try {
+          (*c->fn)();
+        } catch (...) {
+          c->error = std::current_exception();
+        }
+        return nullptr;
+      },
+      &call);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    fn();  // no thread to be had (limits): the caller's stack is better than failing
+    return;
+  }
+  pthread_join(thread, nullptr);
+  if (call.error) std::rethrow_exception(call.error);
+}
+
 Node LoadYamlString(std::string_view text, std::string file_name) {
   auto file = std::make_shared<const std::string>(std::move(file_name));
+  YAML::Node root;
   try {
-    return Node(YAML::Load(std::string(text)), file);
+    // yaml-cpp recurses once per level of nesting (up to its own limit).
+    RunWithLargeStack([&] { root = YAML::Load(std::string(text)); });
   } catch (const YAML::Exception& e) {
     return FromYamlException(e, *file);
   }
+  return Node(root, file);
 }
 
 Node LoadYamlFile(const std::string& path) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -15,7 +16,7 @@
 
 #include "exporter/core/duration.h"
 
-namespace YAML {
+namespace YAML {  // NOLINT(readability-identifier-naming): yaml-cpp's own name
 class Node;
 }
 
@@ -107,8 +108,16 @@ class MapReader {
   std::vector<std::string> known_;  // every key asked for, present or not
 };
 
+// Both parse on a thread of their own with a large stack (see RunWithLargeStack).
 Node LoadYamlFile(const std::string& path);
 Node LoadYamlString(std::string_view text, std::string file_name);
+
+// Runs fn to completion on a new thread with a 32 MiB stack (address space only: the pages it
+// never touches cost nothing) and rethrows whatever fn throws. Loading configuration and rule
+// files may start on any thread (/-/reload runs on an HTTP worker with about 100 KiB of stack)
+// while parsing nested input recurses up to the parsers' nesting limits (YAML, PromQL and
+// templates: about 2 MiB in a release build, several times that under sanitizers).
+void RunWithLargeStack(const std::function<void()>& fn);
 
 // Expands ${VAR} in text; throws ConfigError at pos when a variable is unset or malformed.
 std::string ExpandEnv(std::string_view text, const Position& pos);

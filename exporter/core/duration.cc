@@ -1,8 +1,8 @@
 #include "exporter/core/duration.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <limits>
 
 namespace codebot {
 namespace {
@@ -30,9 +30,18 @@ constexpr std::array<Unit, 7> kUnits = {{{"y", kYear},
 
 }  // namespace
 
-std::optional<Duration> ParseDuration(std::string_view text) {
+std::optional<Duration> ParseDuration(std::string_view text, DurationError* error) {
+  DurationError ignored = DurationError::kNone;
+  if (error == nullptr) error = &ignored;
+  *error = DurationError::kNone;
   if (text == "0") return Duration(0);
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) {
+    *error = DurationError::kSyntax;
+    return std::nullopt;
+  }
+  // Numbers saturate instead of failing at once: like Prometheus, a syntax error anywhere in
+  // the text wins over an overflow.
+  constexpr int64_t kSaturated = kMaxDurationMs + 1;
   int64_t total = 0;
   size_t next_unit = 0;  // index of the first unit still allowed
   size_t pos = 0;
@@ -40,12 +49,14 @@ std::optional<Duration> ParseDuration(std::string_view text) {
     int64_t number = 0;
     size_t digits = 0;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (number > (std::numeric_limits<int64_t>::max() - 9) / 10) return std::nullopt;
-      number = number * 10 + (text[pos] - '0');
+      number = std::min(kSaturated, number * 10 + (text[pos] - '0'));
       ++pos;
       ++digits;
     }
-    if (digits == 0) return std::nullopt;
+    if (digits == 0) {
+      *error = DurationError::kSyntax;
+      return std::nullopt;
+    }
     // Longest unit that matches here ("ms" before "m").
     size_t matched = kUnits.size();
     for (size_t i = next_unit; i < kUnits.size(); ++i) {
@@ -56,31 +67,40 @@ std::optional<Duration> ParseDuration(std::string_view text) {
       matched = i;
       break;
     }
-    if (matched == kUnits.size()) return std::nullopt;
+    if (matched == kUnits.size()) {
+      *error = DurationError::kSyntax;
+      return std::nullopt;
+    }
     const auto& unit = kUnits[matched];
-    if (number > std::numeric_limits<int64_t>::max() / unit.ms) return std::nullopt;
-    const int64_t add = number * unit.ms;
-    if (total > std::numeric_limits<int64_t>::max() - add) return std::nullopt;
-    total += add;
+    // Both factors are at most kSaturated here, so neither the product nor the sum overflows
+    // before being clamped back.
+    const int64_t add = number > kSaturated / unit.ms ? kSaturated : number * unit.ms;
+    total = std::min(kSaturated, total + add);
     pos += unit.suffix.size();
     next_unit = matched + 1;
+  }
+  if (total > kMaxDurationMs) {
+    *error = DurationError::kOutOfRange;
+    return std::nullopt;
   }
   return Duration(total);
 }
 
 std::string FormatDuration(Duration d) {
-  int64_t ms = d.count();
-  if (ms == 0) return "0s";
+  if (d.count() == 0) return "0s";
   std::string out;
-  if (ms < 0) {
+  // The magnitude as unsigned: negating INT64_MIN as int64 is undefined.
+  uint64_t ms = static_cast<uint64_t>(d.count());
+  if (d.count() < 0) {
     out = "-";
-    ms = -ms;
+    ms = 0 - ms;
   }
   for (const auto& unit : kUnits) {
-    if (ms >= unit.ms) {
-      out += std::to_string(ms / unit.ms);
+    const auto unit_ms = static_cast<uint64_t>(unit.ms);
+    if (ms >= unit_ms) {
+      out += std::to_string(ms / unit_ms);
       out += unit.suffix;
-      ms %= unit.ms;
+      ms %= unit_ms;
     }
   }
   return out;

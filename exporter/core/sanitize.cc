@@ -99,6 +99,30 @@ size_t FindNoCase(const std::string& text, std::string_view key, size_t pos) {
   return it == text.end() ? std::string::npos : static_cast<size_t>(it - text.begin());
 }
 
+// "Authorization: Bearer abc" / "Authorization: token abc": the scheme follows the header name.
+bool AfterAuthorizationHeader(const std::string& text, size_t scheme_pos) {
+  size_t i = scheme_pos;
+  while (i > 0 && text[i - 1] == ' ') --i;
+  if (i == 0 || text[i - 1] != ':') return false;
+  --i;
+  constexpr std::string_view kHeader = "authorization";
+  if (i < kHeader.size()) return false;
+  for (size_t k = 0; k < kHeader.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(text[i - kHeader.size() + k])) != kHeader[k]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A value that looks like a credential on its own: 20 or more token characters (GitHub's classic
+// tokens are 40 hex digits, JWTs far longer), as opposed to a word of prose.
+bool CredentialShaped(const std::string& text, size_t value) {
+  size_t end = value;
+  while (end < text.size() && (IsTokenChar(text[end]) || text[end] == '.')) ++end;
+  return end - value >= 20;
+}
+
 // "password=secret", "password = 'se cret'", "Bearer abc", "token abc": hide the value.
 void RedactKeyedValues(std::string& text) {
   struct Key {
@@ -125,6 +149,9 @@ void RedactKeyedValues(std::string& text) {
       } else if (pos > 0 && IsTokenChar(text[pos - 1])) {
         pos = value;  // part of a longer word ("mytoken abc")
         continue;
+      } else if (!AfterAuthorizationHeader(text, pos) && !CredentialShaped(text, value)) {
+        pos = value;  // prose ("a throttled token slows every sync"), not a credential
+        continue;
       }
       size_t end = value;
       if (value < text.size() && (text[value] == '\'' || text[value] == '"')) {
@@ -133,7 +160,7 @@ void RedactKeyedValues(std::string& text) {
         end = end == std::string::npos ? text.size() : end + 1;
       } else {
         while (end < text.size() && text[end] != ' ' && text[end] != '&' && text[end] != ',' &&
-               text[end] != '"' && text[end] != '\n' && text[end] != ';') {
+               text[end] != '"' && text[end] != '\'' && text[end] != '\n' && text[end] != ';') {
           ++end;
         }
       }
@@ -142,6 +169,82 @@ void RedactKeyedValues(std::string& text) {
         pos = value + kRedacted.size();
       } else {
         pos = end > value ? end : value + 1;
+      }
+    }
+  }
+}
+
+bool IsEmailLocalChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '%' ||
+         c == '+' || c == '-';
+}
+
+bool IsDomainChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
+}
+
+// local@domain.tld: people's addresses don't belong in logs or chat messages.
+void RedactEmails(std::string& text) {
+  size_t pos = 0;
+  while ((pos = text.find('@', pos)) != std::string::npos) {
+    size_t start = pos;
+    while (start > 0 && IsEmailLocalChar(text[start - 1])) --start;
+    size_t end = pos + 1;
+    while (end < text.size() && IsDomainChar(text[end])) ++end;
+    while (end > pos + 1 && (text[end - 1] == '.' || text[end - 1] == '-')) --end;
+    const std::string_view domain(text.data() + pos + 1, end - pos - 1);
+    const size_t dot = domain.rfind('.');
+    const bool is_email =
+        start < pos && dot != std::string_view::npos && dot > 0 && domain.size() - dot - 1 >= 2 &&
+        std::all_of(domain.begin() + static_cast<std::ptrdiff_t>(dot) + 1, domain.end(),
+                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+    // Not the userinfo of a URL (scheme://user@host), which RedactUrlPasswords handles.
+    const bool in_url = start >= 3 && text.compare(start - 3, 3, "://") == 0;
+    if (is_email && !in_url) {
+      text.replace(start, end - start, kRedacted);
+      pos = start + kRedacted.size();
+    } else {
+      pos = pos + 1;
+    }
+  }
+}
+
+// token=..., api_key=..., access_token=... in query strings and key=value texts, and the same
+// keys in JSON ("routing_key": "..."): the value is a credential whatever it looks like.
+void RedactCredentialPairs(std::string& text) {
+  static constexpr std::array<std::string_view, 10> kKeys = {
+      "token",         "api_key", "apikey",      "access_token", "auth_token",
+      "client_secret", "secret",  "routing_key", "service_key",  "private_key"};
+  for (const auto key : kKeys) {
+    size_t pos = 0;
+    while ((pos = FindNoCase(text, key, pos)) != std::string::npos) {
+      size_t value = pos + key.size();
+      bool json = false;
+      if (value < text.size() && text[value] == '"') {
+        json = true;
+        ++value;
+      }
+      while (value < text.size() && text[value] == ' ') ++value;
+      const bool separator =
+          value < text.size() && (text[value] == '=' || (json && text[value] == ':'));
+      if (!separator) {
+        pos = pos + key.size();
+        continue;
+      }
+      ++value;
+      while (value < text.size() && text[value] == ' ') ++value;
+      if (json && value < text.size() && text[value] == '"') ++value;
+      size_t end = value;
+      while (end < text.size() && text[end] != '&' && text[end] != ' ' && text[end] != ',' &&
+             text[end] != '"' && text[end] != '\'' && text[end] != '\n' && text[end] != ';' &&
+             text[end] != '}' && text[end] != '#') {
+        ++end;
+      }
+      if (end > value && text.compare(value, end - value, kRedacted) != 0) {
+        text.replace(value, end - value, kRedacted);
+        pos = value + kRedacted.size();
+      } else {
+        pos = end > value ? end : value;
       }
     }
   }
@@ -179,6 +282,8 @@ std::string Redact(std::string_view input) {
   RedactTelegramTokens(text);
   RedactUrlPasswords(text);
   RedactKeyedValues(text);
+  RedactCredentialPairs(text);
+  RedactEmails(text);
   return text;
 }
 

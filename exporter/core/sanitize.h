@@ -20,7 +20,9 @@ void ClearSecretsForTesting();
 // Returns text with registered secrets and credential-shaped substrings replaced:
 // GitHub tokens (ghp_/gho_/ghu_/ghs_/ghr_/github_pat_), Telegram bot tokens (123456:AA...),
 // the password of URL userinfo (scheme://user:password@host) and of libpq key/value DSNs
-// (password=...), and the value after "Bearer "/"token " in an Authorization text.
+// (password=...), the value after "Bearer "/"token " in an Authorization text, credential pairs
+// (token=, api_key=, access_token=, secret=, routing_key=, ... and their JSON form
+// "routing_key":"..."), and e-mail addresses.
 std::string Redact(std::string_view text);
 
 }  // namespace codebot::sanitize

@@ -25,6 +25,10 @@ class Matcher {
   MatchType type() const { return type_; }
   const std::string& name() const { return name_; }
   const std::string& value() const { return value_; }
+  // Same type, name and value (so configs holding matchers compare by value).
+  friend bool operator==(const Matcher& a, const Matcher& b) {
+    return a.type_ == b.type_ && a.name_ == b.name_ && a.value_ == b.value_;
+  }
 
  private:
   MatchType type_;

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "exporter/rules/promql/labels_util.h"
+#include "exporter/core/labels.h"
+#include "exporter/core/url_escape.h"
 
 namespace codebot::rules {
 namespace {
@@ -11,26 +12,6 @@ constexpr std::string_view kAlertsMetric = "ALERTS";
 constexpr std::string_view kForStateMetric = "ALERTS_FOR_STATE";
 
 int64_t FloorSeconds(int64_t ms) { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
-
-// Go's url.QueryEscape.
-std::string QueryEscape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   const size_t begin = text.find_first_not_of(" \t\r\n");
@@ -91,10 +72,10 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
       context.expand(spec_.name, data, &texts, &out.template_errors);
     }
     Labels labels = sample.labels;
-    promql::DeleteLabel(&labels, "__name__");
+    DeleteLabel(&labels, "__name__");
     size_t next = 0;
-    for (const auto& label : spec_.labels) promql::SetLabel(&labels, label.name, texts[next++]);
-    promql::SetLabel(&labels, "alertname", spec_.name);
+    for (const auto& label : spec_.labels) SetLabel(&labels, label.name, texts[next++]);
+    SetLabel(&labels, "alertname", spec_.name);
     Labels annotations;
     annotations.reserve(spec_.annotations.size());
     for (const auto& annotation : spec_.annotations) {
@@ -161,12 +142,12 @@ EvalOutput AlertingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t 
     // ALERTS starts from the rule's labels as written, then the alert's own: a label whose
     // template expanded to nothing shows its template text there, as in Prometheus.
     Labels series = spec_.labels;
-    for (const auto& label : alert.labels) promql::SetLabel(&series, label.name, label.value);
-    promql::SetLabel(&series, "alertname", spec_.name);
+    for (const auto& label : alert.labels) SetLabel(&series, label.name, label.value);
+    SetLabel(&series, "alertname", spec_.name);
     Labels for_state = series;
-    promql::SetLabel(&series, "__name__", kAlertsMetric);
-    promql::SetLabel(&series, "alertstate", AlertStateName(alert.state));
-    promql::SetLabel(&for_state, "__name__", kForStateMetric);
+    SetLabel(&series, "__name__", kAlertsMetric);
+    SetLabel(&series, "alertstate", AlertStateName(alert.state));
+    SetLabel(&for_state, "__name__", kForStateMetric);
     out.samples.push_back({std::move(series), t_ms, 1});
     out.samples.push_back(
         {std::move(for_state), t_ms, static_cast<double>(FloorSeconds(alert.active_at_ms))});
@@ -210,20 +191,21 @@ AlertState AlertingRule::State() const {
   return state;
 }
 
-std::vector<Alert> AlertingRule::TakeAlertsToSend(int64_t t_ms, int64_t resend_delay_ms,
-                                                  int64_t interval_ms, const EvalContext& context) {
-  std::vector<Alert> out;
+std::vector<alerts::Alert> AlertingRule::TakeAlertsToSend(int64_t t_ms, int64_t resend_delay_ms,
+                                                          int64_t interval_ms,
+                                                          const EvalContext& context) {
+  std::vector<alerts::Alert> out;
   std::lock_guard lock(alerts_mutex_);
   for (auto& [labels, alert] : active_) {
     if (!alert.NeedsSending(t_ms, resend_delay_ms)) continue;
     alert.last_sent_at_ms = t_ms;
     // Valid long enough to survive two missed evaluations or sends.
     alert.valid_until_ms = t_ms + 4 * std::max(interval_ms, resend_delay_ms);
-    Alert sent;
+    alerts::Alert sent;
     sent.labels = alert.labels;
     for (const auto& external : context.external_labels) {
       if (LabelValue(sent.labels, external.name).empty()) {
-        promql::SetLabel(&sent.labels, external.name, external.value);
+        SetLabel(&sent.labels, external.name, external.value);
       }
     }
     sent.annotations = alert.annotations;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/alerts/alert.h"
 #include "exporter/rules/rule.h"
 
 namespace codebot::rules {
@@ -18,7 +19,7 @@ enum class AlertState { kInactive, kPending, kFiring };
 std::string_view AlertStateName(AlertState state);  // "inactive", "pending", "firing"
 
 // Prometheus keeps a resolved alert this long, so it is sent as resolved more than once.
-inline constexpr int64_t kResolvedRetentionMs = 15 * 60 * 1000;
+inline constexpr int64_t kResolvedRetentionMs = int64_t{15} * 60 * 1000;
 
 struct ActiveAlert {
   AlertState state = AlertState::kPending;
@@ -36,16 +37,6 @@ struct ActiveAlert {
   bool NeedsSending(int64_t t_ms, int64_t resend_delay_ms) const;
 };
 
-// An alert as it leaves the rule engine for notification (Alertmanager's shape).
-struct Alert {
-  Labels labels;  // external labels added where the alert has none of that name
-  Labels annotations;
-  int64_t starts_at_ms = kNoTime;  // when it started firing
-  int64_t ends_at_ms = kNoTime;    // resolution time, or how long it stays valid without resend
-  std::string generator_url;
-  bool Resolved(int64_t now_ms) const { return ends_at_ms != kNoTime && ends_at_ms <= now_ms; }
-};
-
 class AlertingRule : public Rule {
  public:
   explicit AlertingRule(RuleSpec spec) : Rule(std::move(spec)) {}
@@ -60,8 +51,8 @@ class AlertingRule : public Rule {
   AlertState State() const;
 
   // The alerts to notify after an evaluation at t; marks them sent.
-  std::vector<Alert> TakeAlertsToSend(int64_t t_ms, int64_t resend_delay_ms, int64_t interval_ms,
-                                      const EvalContext& context);
+  std::vector<alerts::Alert> TakeAlertsToSend(int64_t t_ms, int64_t resend_delay_ms,
+                                              int64_t interval_ms, const EvalContext& context);
 
   // Takes over the held alerts of the same rule from before a reload.
   void CopyAlertsFrom(const AlertingRule& from);

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "exporter/rules/format.h"
-#include "exporter/rules/go/strconv.h"
+#include "exporter/core/time.h"
+#include "exporter/go/strconv.h"
+#include "exporter/go/time.h"
+#include "exporter/rules/manager.h"
 
 namespace codebot::rules {
 namespace {
@@ -132,6 +134,17 @@ ApiResponse AlertsApi(const std::vector<std::shared_ptr<const Group>>& groups) {
   Json data = Json::object();
   data["alerts"] = std::move(alerts);
   return Success(std::move(data));
+}
+
+void RegisterApiRoutes(http::Server& server, const Manager& manager) {
+  server.Handle("/api/v1/rules", [&manager](const http::Request& request) {
+    const ApiResponse answer = RulesApi(manager.Groups(), request.QueryParam("type"));
+    return http::Response::Json(answer.status, answer.body);
+  });
+  server.Handle("/api/v1/alerts", [&manager](const http::Request&) {
+    const ApiResponse answer = AlertsApi(manager.Groups());
+    return http::Response::Json(answer.status, answer.body);
+  });
 }
 
 }  // namespace codebot::rules

@@ -23,7 +23,7 @@ struct RuleFailure {
 
 struct GroupEvalReport {
   size_t samples = 0;  // samples the rules returned (Prometheus' last_evaluation_samples)
-  std::vector<Alert> to_send;
+  std::vector<alerts::Alert> to_send;
   std::vector<RuleFailure> failures;
   int template_errors = 0;
   double seconds = 0;

@@ -1,15 +1,129 @@
 #include "exporter/rules/manager.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <functional>
-#include <thread>
+#include <string_view>
 
 #include "exporter/core/log.h"
+#include "exporter/core/periodic.h"
 #include "exporter/core/time.h"
+#include "exporter/go/strconv.h"
 #include "exporter/rules/templates.h"
 
 namespace codebot::rules {
+namespace {
+
+bool IsIdentifierChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '$';
+}
+
+// The end of the string literal ("..." or `...`) starting at pos, or npos.
+size_t LiteralEnd(std::string_view text, size_t pos) {
+  const char quote = text[pos];
+  for (size_t i = pos + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == quote) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The PromQL a template hands to `query`, into *queries. False when a `query` call's argument is
+// not a plain string literal (`query (printf ...)`, a variable): a query built at run time,
+// whose selectors can't be known. Templates are checked when the rule file is loaded; this only
+// looks at the tokens around `query` in each {{ action }}.
+bool TemplateQueries(std::string_view text, std::vector<std::string>* queries) {
+  for (size_t open = text.find("{{"); open != std::string_view::npos;
+       open = text.find("{{", open)) {
+    // The action's tokens: string literals whole, everything else split at spaces and pipes.
+    std::vector<std::string_view> tokens;
+    size_t i = open + 2;
+    while (i < text.size() && text.compare(i, 2, "}}") != 0) {
+      const char c = text[i];
+      if (c == '"' || c == '`') {
+        const size_t end = LiteralEnd(text, i);
+        if (end == std::string_view::npos) return true;  // not a valid template: never runs
+        tokens.push_back(text.substr(i, end - i));
+        i = end;
+      } else if (IsIdentifierChar(c)) {
+        size_t end = i;
+        while (end < text.size() && IsIdentifierChar(text[end])) ++end;
+        tokens.push_back(text.substr(i, end - i));
+        i = end;
+      } else {
+        if (c == '|' || c == '(' || c == ')') tokens.push_back(text.substr(i, 1));
+        ++i;
+      }
+    }
+    open = i;
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      if (tokens[t] != "query") continue;
+      // `query "..."`, or `"..." | query`.
+      std::string_view literal;
+      if (t + 1 < tokens.size() && (tokens[t + 1][0] == '"' || tokens[t + 1][0] == '`')) {
+        literal = tokens[t + 1];
+      } else if (t >= 2 && tokens[t - 1] == "|" &&
+                 (tokens[t - 2][0] == '"' || tokens[t - 2][0] == '`') &&
+                 (t == 2 || tokens[t - 3] == "(" || tokens[t - 3] == "|")) {
+        literal = tokens[t - 2];
+      }
+      std::string query;
+      if (literal.empty() || !go::Unquote(literal, &query)) return false;
+      queries->push_back(std::move(query));
+    }
+  }
+  return true;
+}
+
+// What the sample store keeps for these rules (see Manager::Retention); *dynamic is set when a
+// template builds a query at run time.
+store::RetentionPolicy RetentionOf(const std::vector<GroupSpec>& groups,
+                                   const promql::EvalOptions& options, bool* dynamic) {
+  store::RetentionPolicy policy;
+  policy.default_ms = options.lookback_delta_ms;
+  // One entry per distinct selector, with the longest lookback it is read with.
+  std::map<std::string, size_t> index;
+  const auto add = [&](const promql::Expr& expr) {
+    for (auto& selector : promql::SelectorLookbacks(expr, options)) {
+      std::string key;
+      for (const auto& matcher : selector.matchers) {
+        key += std::to_string(static_cast<int>(matcher.type())) + matcher.name() + '\xff' +
+               matcher.value() + '\xfe';
+      }
+      auto [it, added] = index.emplace(std::move(key), policy.selectors.size());
+      if (added) {
+        policy.selectors.push_back({std::move(selector.matchers), selector.lookback_ms});
+      } else {
+        auto& known = policy.selectors[it->second].retention_ms;
+        known = std::max(known, selector.lookback_ms);
+      }
+    }
+  };
+  *dynamic = false;
+  for (const auto& group : groups) {
+    for (const auto& rule : group.rules) {
+      if (rule.query) add(*rule.query);
+      if (rule.type != RuleType::kAlerting) continue;  // only alerts' labels are templates
+      std::vector<std::string> queries;
+      for (const auto* templates : {&rule.labels, &rule.annotations}) {
+        for (const auto& label : *templates) {
+          if (label.value.find("query") == std::string::npos) continue;
+          if (!TemplateQueries(label.value, &queries)) *dynamic = true;
+        }
+      }
+      for (const auto& query : queries) {
+        // One that doesn't parse fails when the template runs; it reads nothing.
+        if (auto parsed = promql::Parse(query); parsed.ok()) add(*parsed.expr);
+      }
+    }
+  }
+  return policy;
+}
+
+}  // namespace
 
 struct Manager::Metrics {
   prometheus::Family<prometheus::Gauge>& last_duration;
@@ -84,69 +198,41 @@ struct Manager::GroupMetrics {
 class Manager::Runner {
  public:
   Runner(Manager* manager, std::shared_ptr<Group> group, std::unique_ptr<GroupMetrics> metrics)
-      : manager_(manager), group_(std::move(group)), metrics_(std::move(metrics)) {
+      : manager_(manager),
+        group_(std::move(group)),
+        metrics_(std::move(metrics)),
+        // Each group gets its own offset inside the interval, so that groups don't all evaluate
+        // at once, and stays on the same slots across restarts.
+        worker_(
+            {.interval = group_->interval(),
+             .aligned = true,
+             .offset = std::chrono::milliseconds(static_cast<int64_t>(
+                 std::hash<std::string>{}(group_->Key()) %
+                 static_cast<size_t>(std::max<int64_t>(group_->interval().count(), 1))))},
+            [this](int64_t slot_ms) { Evaluate(slot_ms); },
+            [this](int64_t missed) {
+              metrics_->missed.Increment(static_cast<double>(missed));
+              metrics_->iterations.Increment(static_cast<double>(missed));
+            }) {
     metrics_->interval.Set(ToSeconds(group_->interval()));
     metrics_->rules.Set(static_cast<double>(group_->rules().size()));
   }
   ~Runner() { Stop(); }
 
-  void Start() {
-    thread_ = std::thread([this] { Loop(); });
-  }
-
-  void Stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void Start() { worker_.Start(); }
+  void Stop() { worker_.Stop(); }
 
   void Evaluate(int64_t t_ms) { manager_->EvaluateGroup(*group_, *metrics_, t_ms); }
 
   const std::shared_ptr<Group>& group() const { return group_; }
+  // Only after Stop: the worker's thread uses the metrics.
   std::unique_ptr<GroupMetrics> TakeMetrics() { return std::move(metrics_); }
 
  private:
-  void Loop() {
-    const int64_t interval = std::max<int64_t>(group_->interval().count(), 1);
-    // Each group gets its own offset inside the interval, so that groups don't all evaluate at
-    // once, and stays on the same slots across restarts.
-    const auto offset = static_cast<int64_t>(std::hash<std::string>{}(group_->Key()) %
-                                             static_cast<size_t>(interval));
-    const int64_t now = NowUnixMs();
-    int64_t next = now - (((now - offset) % interval) + interval) % interval + interval;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        const int64_t wait_ms = next - NowUnixMs();
-        if (wait_ms > 0) {
-          cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stop_; });
-        }
-        if (stop_) return;
-      }
-      if (NowUnixMs() < next) continue;  // woke early (clock adjustment): wait again
-      Evaluate(next);
-      next += interval;
-      const int64_t after = NowUnixMs();
-      if (after >= next) {
-        // The evaluation overran: the slots it swallowed are skipped, not stacked.
-        const int64_t missed = (after - next) / interval + 1;
-        metrics_->missed.Increment(static_cast<double>(missed));
-        metrics_->iterations.Increment(static_cast<double>(missed));
-        next += missed * interval;
-      }
-    }
-  }
-
   Manager* manager_;
   std::shared_ptr<Group> group_;
   std::unique_ptr<GroupMetrics> metrics_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicWorker worker_;  // last: it runs Evaluate, which uses everything above
 };
 
 Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
@@ -230,6 +316,21 @@ void Manager::Update(std::vector<GroupSpec> groups, const RuleSettings& settings
       if (rule.query) retention = std::max(retention, promql::MaxLookbackMs(*rule.query));
     }
   }
+  bool dynamic_queries = false;
+  store::RetentionPolicy retention_policy =
+      RetentionOf(groups, promql::EvalOptions{}, &dynamic_queries);
+  for (const auto& selector : retention_policy.selectors) {
+    retention = std::max(retention, selector.retention_ms);
+  }
+  if (dynamic_queries) {
+    // Its selectors are unknown until it runs: everything is kept as long as the rules read
+    // anything, as before retention per selector.
+    retention_policy = store::RetentionPolicy{retention, {}};
+    log::Info(
+        "a rule template builds its query at run time: every series is kept for the "
+        "longest lookback of the rules",
+        {{"retention", FormatDuration(std::chrono::milliseconds(retention))}});
+  }
 
   std::map<std::string, std::shared_ptr<Runner>> old_by_key;
   std::vector<std::string> old_writers;
@@ -284,6 +385,7 @@ void Manager::Update(std::vector<GroupSpec> groups, const RuleSettings& settings
     runners_ = std::move(next);
     context_ = std::move(context);
     retention_ms_ = retention;
+    retention_ = std::move(retention_policy);
   }
   old_by_key.clear();  // drops the removed groups and their metrics
   if (!manual_) {
@@ -312,6 +414,11 @@ std::vector<std::shared_ptr<const Group>> Manager::Groups() const {
 int64_t Manager::RetentionMs() const {
   std::lock_guard lock(mutex_);
   return retention_ms_;
+}
+
+store::RetentionPolicy Manager::Retention() const {
+  std::lock_guard lock(mutex_);
+  return retention_;
 }
 
 void Manager::EvaluateGroup(Group& group, GroupMetrics& metrics, int64_t t_ms) {

@@ -18,18 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "exporter/alerts/sink.h"
 #include "exporter/collect/result_sink.h"
 #include "exporter/core/series.h"
-#include "exporter/rules/alert_sink.h"
 #include "exporter/rules/group.h"
 #include "exporter/rules/rule.h"
+#include "exporter/store/series_store.h"
 
 namespace codebot::rules {
 
 struct ManagerOptions {
   const Queryable* storage = nullptr;  // what the rules read (the sample store)
   ResultWriter* writer = nullptr;      // where ALERTS and recorded series go (the same store)
-  AlertSink* sink = nullptr;           // optional
+  alerts::AlertSink* sink = nullptr;   // optional
   // Optional: receives ALERTS / ALERTS_FOR_STATE as the exposed source "rules" for /metrics.
   collect::ResultSink* exposition = nullptr;
   prometheus::Registry* registry = nullptr;  // required
@@ -67,8 +68,13 @@ class Manager {
 
   // Current groups in file order, for the API. The pointers stay valid after a reload.
   std::vector<std::shared_ptr<const Group>> Groups() const;
-  // How far back the loaded rules read: what the sample store must keep.
+  // How far back the loaded rules read: the longest any series must be kept.
   int64_t RetentionMs() const;
+  // What the sample store must keep, per selector: every selector of the loaded rules (and of
+  // the literal `query` calls in their templates) with how far back it reads; series none of
+  // them matches are kept for the 5-minute lookback. Hand it to SeriesStore::SetRetention after
+  // every Update.
+  store::RetentionPolicy Retention() const;
   // Sets codebot_exporter_rules_last_reload_successful and its timestamp.
   void ReportReload(bool ok);
 
@@ -91,6 +97,7 @@ class Manager {
   std::vector<std::shared_ptr<Runner>> runners_;  // load order
   std::shared_ptr<const EvalContext> context_;
   int64_t retention_ms_ = 0;
+  store::RetentionPolicy retention_;
 
   std::mutex publish_mutex_;
 };

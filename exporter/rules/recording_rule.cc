@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "exporter/rules/promql/labels_util.h"
+#include "exporter/core/labels.h"
 
 namespace codebot::rules {
 
@@ -19,9 +19,8 @@ EvalOutput RecordingRule::Eval(int64_t t_ms, const EvalContext& context, int64_t
   for (auto& sample : result.vector) {
     OutputSample recorded;
     recorded.labels = std::move(sample.labels);
-    promql::SetLabel(&recorded.labels, "__name__", spec_.name);
-    for (const auto& label : spec_.labels)
-      promql::SetLabel(&recorded.labels, label.name, label.value);
+    SetLabel(&recorded.labels, "__name__", spec_.name);
+    for (const auto& label : spec_.labels) SetLabel(&recorded.labels, label.name, label.value);
     recorded.t_ms = t_ms;
     recorded.v = sample.v;
     out.samples.push_back(std::move(recorded));

@@ -14,14 +14,11 @@
 #include <vector>
 
 #include "exporter/core/metric.h"
-#include "exporter/rules/promql/engine.h"
+#include "exporter/core/time.h"
+#include "exporter/promql/engine.h"
 #include "exporter/rules/rule_file.h"
 
 namespace codebot::rules {
-
-// "No time" for optional timestamps. The Unix epoch is a real evaluation time (promtool's unit
-// tests start there), so it can't mean "unset".
-inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
 struct QueryResult {
   bool ok = true;

@@ -13,7 +13,7 @@
 
 #include "exporter/config/config.h"
 #include "exporter/core/utf8.h"
-#include "exporter/rules/promql/engine.h"
+#include "exporter/promql/engine.h"
 #include "exporter/rules/templates.h"
 
 namespace codebot::rules {
@@ -244,7 +244,11 @@ size_t RuleFileResult::RuleCount() const {
 }
 
 RuleFileResult ParseRuleText(std::string_view text, const std::string& file_name) {
-  return FileReader(text, file_name).Read();
+  // Parsing and checking nested expressions and templates recurses up to their nesting limits,
+  // and a reload may run on an HTTP worker's small stack.
+  RuleFileResult result;
+  config::RunWithLargeStack([&] { result = FileReader(text, file_name).Read(); });
+  return result;
 }
 
 RuleFileResult ParseRuleFile(const std::string& path) {

@@ -1,6 +1,6 @@
 #include "exporter/rules/templates.h"
 
-#include "exporter/rules/template/prometheus.h"
+#include "exporter/template/prometheus.h"
 
 namespace codebot::rules {
 
@@ -32,7 +32,7 @@ ExpandFunc DefaultExpandFunc() {
     if (data.url_functions && !data.external_url.empty()) context.external_url = data.external_url;
     context.external_url_value = data.external_url;
     const tmpl::AlertTemplateExpander expander(alert_name, data.labels, data.value,
-                                               data.external_labels, std::move(context));
+                                               data.external_labels, context);
     for (auto& text : *texts) {
       std::string expanded;
       if (!expander.TryExpand(text, &expanded)) ++*failures;

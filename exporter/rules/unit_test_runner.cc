@@ -1,26 +1,29 @@
 #include "exporter/rules/unit_test_runner.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "exporter/config/yaml.h"
+#include "exporter/core/labels.h"
 #include "exporter/core/series.h"
-#include "exporter/rules/format.h"
-#include "exporter/rules/go/strconv.h"
+#include "exporter/go/strconv.h"
+#include "exporter/go/time.h"
+#include "exporter/promql/label_string.h"
+#include "exporter/promql/memory_storage.h"
+#include "exporter/promql/series_notation.h"
 #include "exporter/rules/group.h"
-#include "exporter/rules/promql/labels_util.h"
-#include "exporter/rules/promql/memory_storage.h"
-#include "exporter/rules/promql/series_notation.h"
 #include "exporter/rules/rule_file.h"
 #include "exporter/rules/templates.h"
 
 namespace codebot::rules {
 namespace {
 
-constexpr int64_t kDefaultEvaluationIntervalMs = 60 * 1000;
+constexpr int64_t kDefaultEvaluationIntervalMs = int64_t{60} * 1000;
 
 struct InputSeries {
   std::string series;
@@ -74,6 +77,12 @@ double ReadFloat(const config::Node& node) {
   if (lower == ".inf" || lower == "+.inf") return INFINITY;
   if (lower == "-.inf") return -INFINITY;
   if (lower == ".nan") return NAN;
+  // strtod reports ERANGE for subnormals (2.8e-322) as for overflow, which AsDouble rejects;
+  // Go's ParseFloat, which yaml.v2 uses, returns them without an error.
+  errno = 0;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (errno == ERANGE && !text.empty() && *end == '\0' && std::isfinite(value)) return value;
   return node.AsDouble();
 }
 
@@ -255,11 +264,12 @@ class GroupRun {
  public:
   GroupRun(const TestGroup& test, int64_t eval_interval_ms,
            const std::map<std::string, int>& group_order,
-           const std::vector<std::string>& rule_files)
+           const std::vector<std::string>& rule_files, const RuleTestLimits& limits)
       : test_(test),
         eval_interval_ms_(eval_interval_ms),
         group_order_(group_order),
         rule_files_(rule_files),
+        limits_(limits),
         writer_(&storage_) {}
 
   std::vector<std::string> Run() {
@@ -270,6 +280,8 @@ class GroupRun {
 
     promql::EvalOptions options;
     options.default_subquery_step_ms = eval_interval_ms_;
+    options.max_samples = limits_.query.max_samples;
+    options.timeout_ms = limits_.query.timeout_ms;
     EvalContext context;
     context.query = EngineQueryFunc(storage_, options);
     context.expand = DefaultExpandFunc();
@@ -292,18 +304,25 @@ class GroupRun {
       max_eval_ms = std::max(max_eval_ms, test.eval_time_ms);
     for (const auto& test : test_.promql_tests)
       max_eval_ms = std::max(max_eval_ms, test.eval_time_ms);
+    // eval_time and the interval are durations, at most kMaxDurationMs: no overflow here.
+    const int64_t steps = max_eval_ms / eval_interval_ms_ + 1;
+    if (limits_.max_steps > 0 && steps > limits_.max_steps) {
+      return {"evaluating up to eval_time " + ModelDuration(max_eval_ms) + " every " +
+              ModelDuration(eval_interval_ms_) + " takes " + std::to_string(steps) +
+              " evaluations, more than the limit of " + std::to_string(limits_.max_steps)};
+    }
 
     auto next_alert_test = alert_tests.begin();
     for (int64_t ts = 0; ts <= max_eval_ms; ts += eval_interval_ms_) {
       LoadSamplesUntil(ts);
       std::vector<std::string> eval_errors;
       for (auto& group : groups) {
-        group->Eval(ts, context, &writer_, 60 * 1000);
+        group->Eval(ts, context, &writer_, int64_t{60} * 1000);
         for (const auto& rule : group->rules()) {
           const RuleStatus status = rule->Status();
           if (status.health == RuleHealth::kErr) {
-            eval_errors.push_back("    rule: " + rule->name() + ", time: " + GoDurationString(ts) +
-                                  ", err: " + status.last_error);
+            eval_errors.push_back("    rule: " + rule->name() + ", time: " +
+                                  go::DurationString(ts) + ", err: " + status.last_error);
           }
         }
       }
@@ -333,7 +352,7 @@ class GroupRun {
         return false;
       }
       std::vector<promql::SequenceValue> values;
-      if (!promql::ParseSeriesValues(input.values, &values, &error)) {
+      if (!promql::ParseSeriesValues(input.values, &values, &error, limits_.max_series_values)) {
         errors->push_back(error.ToString());
         return false;
       }
@@ -341,6 +360,11 @@ class GroupRun {
       series.labels = labels;
       for (size_t i = 0; i < values.size(); ++i) {
         if (values[i].omitted) continue;
+        // No eval_time lies beyond kMaxDurationMs, so neither do the samples worth loading (and
+        // i * interval cannot overflow below it).
+        if (test_.interval_ms > 0 && static_cast<int64_t>(i) > kMaxDurationMs / test_.interval_ms) {
+          break;
+        }
         const int64_t t = static_cast<int64_t>(i) * test_.interval_ms;
         // Without an interval every sample lands at 0 and the storage keeps the first one.
         if (!series.points.empty() && series.points.back().t >= t) continue;
@@ -466,12 +490,14 @@ class GroupRun {
   const int64_t eval_interval_ms_;
   const std::map<std::string, int>& group_order_;
   const std::vector<std::string>& rule_files_;
+  const RuleTestLimits& limits_;
   promql::MemoryStorage storage_;
   StorageWriter writer_;
   std::vector<LoadedSeries> series_;
 };
 
-std::vector<std::string> RunFile(const std::string& path, std::ostream& err) {
+std::vector<std::string> RunFile(const std::string& path, std::ostream& err,
+                                 const RuleTestLimits& limits) {
   TestFile file;
   try {
     file = ReadTestFile(config::LoadYamlFile(path));
@@ -508,7 +534,7 @@ std::vector<std::string> RunFile(const std::string& path, std::ostream& err) {
   }
   std::vector<std::string> errors;
   for (const auto& test : file.tests) {
-    auto group_errors = GroupRun(test, eval_interval, group_order, rule_files).Run();
+    auto group_errors = GroupRun(test, eval_interval, group_order, rule_files, limits).Run();
     errors.insert(errors.end(), group_errors.begin(), group_errors.end());
   }
   return errors;
@@ -516,12 +542,13 @@ std::vector<std::string> RunFile(const std::string& path, std::ostream& err) {
 
 }  // namespace
 
-int RunRuleTests(const std::vector<std::string>& files, std::ostream& out, std::ostream& err) {
+int RunRuleTests(const std::vector<std::string>& files, std::ostream& out, std::ostream& err,
+                 const RuleTestLimits& limits) {
   bool failed = false;
   for (const auto& file : files) {
     out << "Unit Testing:  " << file << "\n";
     out.flush();
-    const std::vector<std::string> errors = RunFile(file, err);
+    const std::vector<std::string> errors = RunFile(file, err, limits);
     if (!errors.empty()) {
       err << "  FAILED:\n";
       for (const auto& error : errors) {

@@ -90,7 +90,9 @@ JsonMapResult MapJson(std::string_view document, const std::vector<config::JsonM
   Json root;
   try {
     root = Json::parse(document);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // Not only parse_error: a number beyond double's range ("1e400") is an out_of_range error,
+    // and the bot's body must never take the collector down.
     result.ok = false;
     result.error = std::string("invalid JSON: ") + e.what();
     return result;

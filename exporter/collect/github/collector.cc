@@ -19,10 +19,10 @@ namespace {
 constexpr size_t kMaxBodyBytes = 1 << 20;
 
 const std::vector<std::string>& Reasons() {
-  static const std::vector<std::string> reasons = {
+  static const std::vector<std::string> kReasons = {
       "unauthorized", "forbidden", "rate_limited", "http_status", "timeout",
       "connect",      "too_large", "parse",        "token_file",  "other"};
-  return reasons;
+  return kReasons;
 }
 
 struct Account {

@@ -22,7 +22,7 @@ std::string ErrorOf(const std::string& yaml) {
 
 TEST(Config, EmptyConfigIsValidAndHasDefaults) {
   Config config = LoadString("", "c.yml");
-  EXPECT_FALSE(config.bot);
+  EXPECT_FALSE(config.sources.bot);
   EXPECT_EQ(config.global.scrape_interval, std::chrono::seconds(15));
 }
 
@@ -40,11 +40,11 @@ sources:
     job: codebot
 )",
                              "c.yml");
-  ASSERT_TRUE(config.bot);
-  EXPECT_EQ(config.bot->interval, std::chrono::seconds(90));
-  EXPECT_EQ(config.bot->timeout, std::chrono::seconds(5));
-  EXPECT_EQ(config.bot->max_body_bytes, 10u << 20);
-  EXPECT_EQ(config.bot->job, "codebot");
+  ASSERT_TRUE(config.sources.bot);
+  EXPECT_EQ(config.sources.bot->interval, std::chrono::seconds(90));
+  EXPECT_EQ(config.sources.bot->timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config.sources.bot->max_body_bytes, 10u << 20);
+  EXPECT_EQ(config.sources.bot->job, "codebot");
   ASSERT_EQ(config.global.external_labels.size(), 2u);
   EXPECT_EQ(config.global.external_labels[0].name, "app");  // sorted
 }
@@ -55,8 +55,8 @@ global: {scrape_interval: 20s, scrape_timeout: 7s}
 sources: {bot: {url: "http://x/metrics"}}
 )",
                              "c.yml");
-  EXPECT_EQ(config.bot->interval, std::chrono::seconds(20));
-  EXPECT_EQ(config.bot->timeout, std::chrono::seconds(7));
+  EXPECT_EQ(config.sources.bot->interval, std::chrono::seconds(20));
+  EXPECT_EQ(config.sources.bot->timeout, std::chrono::seconds(7));
 }
 
 TEST(Config, JsonMappings) {
@@ -73,8 +73,8 @@ sources:
         const_labels: {env: prod}
 )",
                              "c.yml");
-  ASSERT_EQ(config.bot->json_mappings.size(), 1u);
-  const auto& mapping = config.bot->json_mappings[0];
+  ASSERT_EQ(config.sources.bot->json_mappings.size(), 1u);
+  const auto& mapping = config.sources.bot->json_mappings[0];
   EXPECT_EQ(mapping.type, MetricType::kCounter);
   EXPECT_EQ(mapping.wildcard_labels, std::vector<std::string>{"handler"});
   EXPECT_EQ(LabelValue(mapping.const_labels, "env"), "prod");
@@ -98,17 +98,17 @@ sources:
         token_file: token
 )",
                              dir.File("config.yml"));
-  EXPECT_EQ(config.bot->url, "http://127.0.0.1:9/metrics");
+  EXPECT_EQ(config.sources.bot->url, "http://127.0.0.1:9/metrics");
   std::string error;
-  EXPECT_EQ(config.bot->bearer_token.Resolve(&error), "tok-from-env-123");
-  EXPECT_EQ(config.github->accounts[0].token.Resolve(&error), "tok-from-file-456");
+  EXPECT_EQ(config.sources.bot->bearer_token.Resolve(&error), "tok-from-env-123");
+  EXPECT_EQ(config.sources.github->accounts[0].token.Resolve(&error), "tok-from-file-456");
   EXPECT_EQ(config.web.bearer_token.file, dir.File("token"));
   // Loading registered both secrets with the sanitiser.
   EXPECT_EQ(sanitize::Redact("a tok-from-env-123 b tok-from-file-456"),
             "a <redacted> b <redacted>");
   // A rotated file is read again on use.
   testing::WriteFile(dir.File("token"), "rotated-token-789");
-  EXPECT_EQ(config.github->accounts[0].token.Resolve(&error), "rotated-token-789");
+  EXPECT_EQ(config.sources.github->accounts[0].token.Resolve(&error), "rotated-token-789");
 }
 
 struct BadConfig {

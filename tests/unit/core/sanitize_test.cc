@@ -61,5 +61,33 @@ TEST_F(SanitizeTest, LogLinesNeverCarryRegisteredSecrets) {
   EXPECT_NE(lines[0].find("<redacted>"), std::string::npos);
 }
 
+TEST_F(SanitizeTest, CredentialPairsInQueriesTextsAndJson) {
+  EXPECT_EQ(Redact("GET /hook?token=abc123&x=1"), "GET /hook?token=<redacted>&x=1");
+  EXPECT_EQ(Redact("https://api.example/v1?api_key=K3y-99"),
+            "https://api.example/v1?api_key=<redacted>");
+  EXPECT_EQ(Redact("access_token = xyz, next"), "access_token = <redacted>, next");
+  EXPECT_EQ(Redact(R"({"routing_key":"0123456789abcdef0123456789abcdef","event_action":"x"})"),
+            R"({"routing_key":"<redacted>","event_action":"x"})");
+  EXPECT_EQ(Redact(R"({"client_secret": "s3"})"), R"({"client_secret": "<redacted>"})");
+  // Words that merely contain a key, or a key without a value, stay.
+  EXPECT_EQ(Redact("tokens_used=5 secrets are kept"), "tokens_used=5 secrets are kept");
+  // Prose keeps its words; a credential-shaped value after "token"/"Bearer" is still hidden.
+  EXPECT_EQ(Redact("a throttled token slows every sync"), "a throttled token slows every sync");
+  EXPECT_EQ(Redact("token bucket refill"), "token bucket refill");
+  EXPECT_EQ(Redact("curl -H 'token 0123456789abcdef0123456789abcdef01234567'"),
+            "curl -H 'token <redacted>'");
+  EXPECT_EQ(Redact("sent Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig to it"),
+            "sent Bearer <redacted> to it");
+}
+
+TEST_F(SanitizeTest, EmailAddresses) {
+  EXPECT_EQ(Redact("paged alice.smith+oncall@example.co.uk at 3am"), "paged <redacted> at 3am");
+  EXPECT_EQ(Redact("contact: ops@codebot.dev."), "contact: <redacted>.");
+  // Not addresses: a PromQL @ modifier, a version, a URL's user (handled as userinfo).
+  EXPECT_EQ(Redact("up @ 1609746000"), "up @ 1609746000");
+  EXPECT_EQ(Redact("pkg@1.2.3"), "pkg@1.2.3");
+  EXPECT_EQ(Redact("https://user@host.example/x"), "https://user@host.example/x");
+}
+
 }  // namespace
 }  // namespace codebot::sanitize

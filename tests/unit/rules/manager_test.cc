@@ -6,10 +6,15 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "exporter/rules/rule_file.h"
+#include "exporter/store/series_store.h"
+#include "tests/support/env.h"
 #include "tests/support/process.h"
 
 namespace codebot::rules {
@@ -38,9 +43,9 @@ class RecordingWriter : public ResultWriter {
   std::vector<std::string> forgotten;
 };
 
-class RecordingSink : public AlertSink {
+class RecordingSink : public alerts::AlertSink {
  public:
-  void Send(std::vector<Alert> alerts) override {
+  void Send(std::vector<alerts::Alert> alerts) override {
     std::lock_guard lock(mutex);
     for (auto& alert : alerts) sent.push_back(std::move(alert));
   }
@@ -49,7 +54,7 @@ class RecordingSink : public AlertSink {
     return sent.size();
   }
   std::mutex mutex;
-  std::vector<Alert> sent;
+  std::vector<alerts::Alert> sent;
 };
 
 class RecordingExposition : public collect::ResultSink {
@@ -202,7 +207,7 @@ TEST_F(ManagerTest, AlertsReachTheSinkWithExternalLabelsAndTheExposition) {
   EXPECT_EQ(sink.Count(), 1u) << "Other fires at once (no for); BotDown is pending";
   manager->EvaluateAll(30 * kS);
   ASSERT_EQ(sink.Count(), 2u);
-  const Alert& alert = sink.sent[1];
+  const alerts::Alert& alert = sink.sent[1];
   EXPECT_EQ(LabelValue(alert.labels, "alertname"), "BotDown");
   EXPECT_EQ(LabelValue(alert.labels, "cluster"), "eu1");
   EXPECT_EQ(alert.starts_at_ms, 30 * kS);
@@ -275,6 +280,164 @@ TEST_F(ManagerTest, RetentionCoversTheLongestLookback) {
                          "        expr: x\n"),
                   settings);
   EXPECT_EQ(manager->RetentionMs(), 5 * 60 * kS);
+}
+
+// The selector retention as "matchers -> ms", sorted, for comparisons.
+std::vector<std::string> Describe(const store::RetentionPolicy& policy) {
+  std::vector<std::string> out;
+  for (const auto& selector : policy.selectors) {
+    std::string text;
+    for (const auto& matcher : selector.matchers) {
+      static const char* const kOps[] = {"=", "!=", "=~", "!~"};
+      text += matcher.name() + kOps[static_cast<int>(matcher.type())] + matcher.value() + " ";
+    }
+    out.push_back(text + "-> " + std::to_string(selector.retention_ms / kS) + "s");
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(ManagerTest, RetentionPolicyListsTheSelectorsThatReadFurtherThanTheLookback) {
+  manager->Update(Groups(R"(groups:
+  - name: slo
+    rules:
+      - record: r3d
+        expr: sum(rate(req_total{status=~"error|timeout"}[3d])) / sum(rate(req_total[1d]))
+      - record: r1h
+        expr: rate(req_total[1h] offset 30m) + up
+      - alert: Sub
+        expr: max_over_time(rate(lat_count[5m])[1h:1m] offset 10m) > 1 and on() vector(1)
+  - name: other
+    rules:
+      - alert: Short
+        expr: rate(short_total[2m]) > 0 or absent(up{job="bot"})
+)"),
+                  settings);
+  const auto policy = manager->Retention();
+  EXPECT_EQ(policy.default_ms, 5 * 60 * kS);
+  // Every selector, once, with its longest reach: instant ones read the 5-minute lookback.
+  const std::vector<std::string> want = {
+      "__name__=lat_count -> 4500s",  // 5m + 1h + 10m, through the subquery
+      "__name__=req_total -> 86400s",
+      "__name__=short_total -> 120s",
+      "__name__=up -> 300s",
+      "job=bot __name__=up -> 300s",
+      "status=~error|timeout __name__=req_total -> 259200s",
+  };
+  EXPECT_EQ(Describe(policy), want);
+  EXPECT_EQ(manager->RetentionMs(), 3 * 24 * 3600 * kS);
+
+  // A reload without the long rules: nothing beyond the default.
+  manager->Update(Groups("groups:\n  - name: g\n    rules:\n      - record: r\n"
+                         "        expr: rate(x[5m])\n"),
+                  settings);
+  EXPECT_EQ(Describe(manager->Retention()), std::vector<std::string>{"__name__=x -> 300s"});
+  EXPECT_EQ(manager->RetentionMs(), 5 * 60 * kS);
+}
+
+TEST_F(ManagerTest, RetentionPolicyCoversLiteralQueriesOfTemplates) {
+  manager->Update(Groups(R"x(groups:
+  - name: g
+    rules:
+      - alert: A
+        expr: up == 0
+        labels:
+          trend: '{{ with query "rate(tpl_total{a=\"b\"}[2h])" }}{{ . | first | value }}{{ end }}'
+        annotations:
+          summary: '{{ "sum(rate(piped_total[1h]))" | query | first | value | humanize }}'
+          description: '{{ range query `changes(raw_total[90m])` }}{{ .Value }}{{ end }} {{ $value }}'
+)x"),
+                  settings);
+  const std::vector<std::string> want = {"__name__=piped_total -> 3600s",
+                                         "__name__=raw_total -> 5400s", "__name__=up -> 300s",
+                                         "a=b __name__=tpl_total -> 7200s"};
+  EXPECT_EQ(Describe(manager->Retention()), want);
+  EXPECT_EQ(manager->RetentionMs(), 2 * 3600 * kS);
+
+  // A query built at run time reads who knows what: every series keeps the longest lookback.
+  manager->Update(Groups(R"x(groups:
+  - name: g
+    rules:
+      - record: r
+        expr: rate(x[1h])
+      - alert: A
+        expr: up == 0
+        annotations:
+          summary: '{{ query (printf "y{instance=%q}" $labels.instance) | first | value }}'
+)x"),
+                  settings);
+  EXPECT_TRUE(manager->Retention().selectors.empty());
+  EXPECT_EQ(manager->Retention().default_ms, 3600 * kS);
+}
+
+// The shipped rules over the real store: the SLO series keep three days, the rest of what the
+// bot exports keeps the lookback, which is what keeps the sidecar small.
+TEST_F(ManagerTest, ShippedRulesKeepOnlyTheSloSeriesForDays) {
+  manager->Update(LoadRuleFiles({testing::SourceDir() + "/rules/alerts.yml"}), settings);
+  prometheus::Registry store_registry;
+  int64_t now = 1'700'000'000'000;
+  store::SeriesStoreOptions options;
+  options.clock = [&now] { return now; };
+  store::SeriesStore store(store_registry, options);
+  store.SetRetention(manager->Retention());
+  EXPECT_EQ(store.retention_ms(), manager->RetentionMs());
+  EXPECT_GE(manager->RetentionMs(), 3 * 24 * 3600 * kS);
+
+  const auto sample = [](std::string name, Labels labels) {
+    Sample s;
+    s.name = std::move(name);
+    s.labels = std::move(labels);
+    s.value = 1;
+    return s;
+  };
+  Family family;
+  family.samples = {
+      sample("codebot_requests_total", {{"operation", "sync"}, {"status", "error"}}),
+      sample("codebot_requests_total", {{"operation", "sync"}, {"status", "ok"}}),
+      sample("codebot_request_duration_seconds_bucket", {{"operation", "sync"}, {"le", "0.5"}}),
+      sample("codebot_request_duration_seconds_bucket", {{"operation", "sync"}, {"le", "1"}}),
+      sample("codebot_request_duration_seconds_count", {{"operation", "sync"}}),
+      sample("codebot_exporter_source_scrapes_total", {{"source", "bot"}}),
+      sample("codebot_exporter_source_scrapes_total", {{"source", "github"}}),
+      sample("codebot_sync_queue_depth", {}),
+      sample("process_resident_memory_bytes", {}),
+  };
+  collect::Collection collection;
+  collection.source = "bot";
+  collection.job = "bot";
+  collection.instance = "bot:8080";
+  collection.families = std::make_shared<const std::vector<Family>>(std::vector<Family>{family});
+  collection.timestamp_ms = now;
+  store.Publish(collection);
+  // requests_total x2, the le="0.5" bucket, _count, the bot's scrapes_total (3 days) and
+  // github's (15 minutes: CollectionsFailing reads every source's over 15m).
+  EXPECT_EQ(store.GetStats().long_retention_series, 6u);
+
+  const int64_t day = 24 * 3600 * kS;
+  const int64_t start = now;
+  for (int64_t t = start + 15 * kS; t <= start + 4 * day; t += 15 * kS) {
+    collection.timestamp_ms = t;
+    now = t;
+    store.Publish(collection);
+  }
+  const auto oldest = [&](const std::string& name, const Labels& labels) {
+    std::vector<Matcher> matchers{Matcher(MatchType::kEqual, "__name__", name)};
+    for (const auto& label : labels) {
+      matchers.emplace_back(MatchType::kEqual, label.name, label.value);
+    }
+    std::vector<SeriesData> out;
+    store.Select(matchers, 0, now, &out);
+    return out.size() == 1 ? now - out[0].points.front().t : -1;
+  };
+  EXPECT_GE(oldest("codebot_requests_total", {{"status", "ok"}}), 3 * day);
+  EXPECT_GE(oldest("codebot_request_duration_seconds_bucket", {{"le", "0.5"}}), 3 * day);
+  EXPECT_LE(oldest("codebot_request_duration_seconds_bucket", {{"le", "1"}}), 10 * 60 * kS);
+  EXPECT_GE(oldest("codebot_exporter_source_scrapes_total", {{"source", "bot"}}), 3 * day);
+  EXPECT_GE(oldest("codebot_exporter_source_scrapes_total", {{"source", "github"}}), 15 * 60 * kS);
+  EXPECT_LE(oldest("codebot_exporter_source_scrapes_total", {{"source", "github"}}), 30 * 60 * kS);
+  EXPECT_LE(oldest("codebot_sync_queue_depth", {}), 10 * 60 * kS);
+  EXPECT_LE(oldest("process_resident_memory_bytes", {}), 10 * 60 * kS);
+  EXPECT_LE(oldest("up", {}), 10 * 60 * kS);
 }
 
 TEST_F(ManagerTest, ReloadOutcomeIsAMetric) {

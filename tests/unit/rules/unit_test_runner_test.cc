@@ -185,5 +185,23 @@ TEST_F(RunnerTest, GroupEvalOrderDecidesWhatAGroupSees) {
       << err.str();
 }
 
+// Subnormal numbers are numbers to promtool (Go's ParseFloat), in input_series and in
+// exp_samples alike; strtod's ERANGE must not turn them into "expected a number".
+TEST_F(RunnerTest, SubnormalNumbersAreRead) {
+  const std::string test =
+      "rule_files: [rules.yml]\ntests:\n  - interval: 1m\n    input_series:\n"
+      "      - series: 'up{instance=\"a\"}'\n        values: '2.8e-322 5e-324'\n"
+      "    promql_expr_test:\n      - expr: up\n        eval_time: 0m\n"
+      "        exp_samples:\n          - labels: 'up{instance=\"a\"}'\n"
+      "            value: 2.8e-322\n      - expr: up\n        eval_time: 1m\n"
+      "        exp_samples:\n          - labels: 'up{instance=\"a\"}'\n            value: ";
+  EXPECT_EQ(Run(test + "5e-324\n"), 0) << err.str();
+  EXPECT_EQ(err.str(), "");
+  // Read as what they are, not as 0 or as each other.
+  EXPECT_EQ(Run(test + "2.8e-322\n"), 1) << out.str();
+  EXPECT_NE(err.str().find("expr: \"up\", time: 1m"), std::string::npos) << err.str();
+  EXPECT_EQ(err.str().find("expected a number"), std::string::npos) << err.str();
+}
+
 }  // namespace
 }  // namespace codebot::rules
