@@ -165,24 +165,38 @@ struct Filled {
   std::unique_ptr<SeriesStore> store;
 };
 
-Filled& HourOfData() {
-  static Filled* filled = [] {
+// What the rule manager hands the store when its rules read every series (a selector on every
+// metric name): each series keeps its newest samples plain too. The hour stays the default.
+RetentionPolicy EveryNameRead() {
+  RetentionPolicy policy;
+  policy.default_ms = 3600 * 1000 + 5 * 60 * 1000;
+  policy.selectors.push_back(
+      {{Matcher(MatchType::kRegexMatch, "__name__", "codebot_bench_.*")}, 5 * 60 * 1000});
+  return policy;
+}
+
+Filled& HourOfData(bool read_by_rules = false) {
+  static Filled* filled[2] = {};
+  Filled*& slot = filled[read_by_rules ? 1 : 0];
+  if (slot == nullptr) {
     auto* f = new Filled;
     f->registry = std::make_unique<prometheus::Registry>();
     f->store = std::make_unique<SeriesStore>(*f->registry, HourOptions(&f->now));
+    if (read_by_rules) f->store->SetRetention(EveryNameRead());
     DataSet data(ValueKind::kMixed);
     for (int step = 0; step < kStepsPerHour; ++step) {
       auto collection = data.Step(step);
       f->now = collection.timestamp_ms;
       f->store->Publish(collection);
     }
-    return f;
-  }();
-  return *filled;
+    slot = f;
+  }
+  return *slot;
 }
 
-void RunSelect(benchmark::State& state, const std::vector<Matcher>& matchers, int64_t range_ms) {
-  Filled& filled = HourOfData();
+void RunSelect(benchmark::State& state, const std::vector<Matcher>& matchers, int64_t range_ms,
+               bool read_by_rules = false) {
+  Filled& filled = HourOfData(read_by_rules);
   const int64_t maxt = filled.now;
   size_t points = 0;
   size_t series = 0;
@@ -218,6 +232,20 @@ void BM_SelectOneNameLookback(benchmark::State& state) {
 }
 BENCHMARK(BM_SelectOneNameLookback)->Unit(benchmark::kMicrosecond);
 
+// The same, for series that rules read (the rule manager's selectors match them): the newest
+// samples are copied, not decoded.
+void BM_SelectOneNameLookbackReadByRules(benchmark::State& state) {
+  RunSelect(state, {Matcher(MatchType::kEqual, "__name__", "codebot_bench_metric_3")},
+            5 * 60 * 1000, true);
+}
+BENCHMARK(BM_SelectOneNameLookbackReadByRules)->Unit(benchmark::kMicrosecond);
+
+void BM_SelectOneNameOneHourReadByRules(benchmark::State& state) {
+  RunSelect(state, {Matcher(MatchType::kEqual, "__name__", "codebot_bench_metric_3")}, 3600 * 1000,
+            true);
+}
+BENCHMARK(BM_SelectOneNameOneHourReadByRules)->Unit(benchmark::kMillisecond);
+
 // A label filter on top of the name: 1,000 candidates, 63 matches.
 void BM_SelectNameAndLabelLookback(benchmark::State& state) {
   RunSelect(state,
@@ -240,8 +268,12 @@ size_t RssBytes() {
 // Fills a fresh store with an hour of 10,000 series and compares the store's accounting with
 // what the allocator handed out meanwhile (each collection is freed before the next, so what
 // stays allocated is the store's).
+//
+// The second argument is how far back rules read every series, in minutes (0: no rule reads
+// them): read series keep that much (up to an hour) plain as well, the price of not decoding.
 void BM_MemoryPerSample(benchmark::State& state) {
   const auto kind = static_cast<ValueKind>(state.range(0));
+  const int64_t read_ms = state.range(1) * 60 * 1000;
   for (auto _ : state) {
     malloc_trim(0);
     const size_t heap_before = mallinfo2().uordblks;
@@ -249,6 +281,11 @@ void BM_MemoryPerSample(benchmark::State& state) {
     prometheus::Registry registry;
     int64_t now = kT0;
     SeriesStore store(registry, HourOptions(&now));
+    if (read_ms > 0) {
+      RetentionPolicy policy = EveryNameRead();
+      policy.selectors[0].retention_ms = read_ms;
+      store.SetRetention(std::move(policy));
+    }
     DataSet data(kind);
     const size_t heap_data = mallinfo2().uordblks;  // the data set's own state, not the store's
     for (int step = 0; step < kStepsPerHour; ++step) {
@@ -279,9 +316,14 @@ void BM_MemoryPerSample(benchmark::State& state) {
         (static_cast<double>(rss_after) - static_cast<double>(rss_before)) / samples;
     (void)heap_before;
   }
-  state.SetLabel(KindName(kind));
+  state.SetLabel(std::string(KindName(kind)) +
+                 (read_ms > 0 ? ", read " + std::to_string(state.range(1)) + "m" : ""));
 }
-BENCHMARK(BM_MemoryPerSample)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MemoryPerSample)
+    ->ArgsProduct({{0, 1, 2, 3, 4}, {0}})
+    ->ArgsProduct({{0, 4}, {5, 60}})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace codebot::store

@@ -111,7 +111,8 @@ ClientResponse Client::Do(const ClientRequest& request) {
   }
   struct curl_slist* header_list = nullptr;
   for (const auto& [name, value] : request.headers) {
-    const std::string line = name + ": " + value;
+    std::string line = name;
+    line.append(": ").append(value);
     header_list = curl_slist_append(header_list, line.c_str());
   }
   // libcurl adds "Expect: 100-continue" to large POSTs; real APIs don't need the extra round trip.

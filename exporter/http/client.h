@@ -45,7 +45,8 @@ class Client {
 
   ClientResponse Do(const ClientRequest& request);
 
-  // Calls curl_global_init once; main() calls it before threads start.
+  // Calls curl_global_init once, from the first Client (thread-safe: Debian's libcurl is built
+  // thread-safe, and a call_once guards it), so an idle sidecar never initialises OpenSSL.
   static void GlobalInit();
 
  private:

@@ -1,8 +1,15 @@
-// The one HTTP server of the process (civetweb lives here and nowhere else). Handlers are plain
-// functions from Request to Response; routing, body limits and error pages are done once, here.
+// The one HTTP server of the process. Handlers are plain functions from Request to Response;
+// routing, body limits and error pages are done once, here.
+//
+// One thread owns every socket (epoll): it accepts, reads each request head and body under
+// deadlines and limits, and writes responses without blocking; only complete requests reach the
+// handler threads. So a client that sends nothing, half a header or a body one byte a second
+// costs a socket and a few bytes, never a handler thread, and /metrics and the probes keep
+// answering while hundreds of them hang on.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -10,9 +17,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-struct mg_connection;
-struct mg_context;
 
 namespace codebot::http {
 
@@ -53,9 +57,42 @@ using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string listen_address = ":9877";  // host:port, :port, or port; port 0 picks a free one
-  int num_threads = 8;
+  int num_threads = 8;                   // handler threads, started as requests need them
   size_t max_request_body_bytes = 1 << 20;
-  int request_timeout_ms = 10000;
+  int request_timeout_ms = 10000;  // a whole request, head and body, from its first byte
+  int header_timeout_ms = 5000;    // a request head, from its first byte or the connection's open
+  int idle_timeout_ms = 30000;     // a keep-alive connection between requests
+  int write_timeout_ms = 30000;    // a response, while the client does not read it
+  size_t max_header_bytes = 16 << 10;
+  // Open connections at most, and from one client address. At a limit, the connection of that
+  // scope that has waited longest for its request is closed for the new one (a client that sends
+  // its request at once is never the longest waiting); when none waits, the new one is refused.
+  int max_connections = 1024;
+  int max_connections_per_client = 64;
+  // Request bytes held over every connection, read or in a handler; past it new bytes get 503.
+  size_t max_buffered_bytes = 64 << 20;
+};
+
+// Why a connection was refused or closed before its response; the label of
+// codebot_exporter_http_connections_rejected_total.
+enum class Rejection {
+  kServerLimit,
+  kClientLimit,
+  kHeaderTimeout,
+  kBodyTimeout,
+  kWriteTimeout,
+  kHeaderTooLarge,
+  kBodyTooLarge,
+  kBadRequest,
+  kMemoryLimit,
+  kFdLimit,
+};
+inline constexpr int kRejectionCount = 10;
+std::string_view RejectionReason(Rejection reason);
+
+struct ServerStats {
+  int64_t open_connections = 0;
+  uint64_t rejected[kRejectionCount] = {};
 };
 
 class Server {
@@ -79,21 +116,24 @@ class Server {
   // True from Stop() on: long-running handlers (test fakes) can watch it to finish early.
   bool stopping() const { return stopping_.load(); }
 
-  // Dispatches a request as civetweb would; used by the civetweb callback and by tests.
+  // Counters of the connection layer, for /metrics.
+  ServerStats Stats() const;
+
+  // Routes a complete request to its handler; used by the handler threads and by tests.
   Response Dispatch(Request& request) const;
 
  private:
+  class Transport;
   struct Route {
     std::string path;
     bool prefix;
     std::vector<std::string> methods;
     Handler handler;
   };
-  static int OnRequest(::mg_connection* conn, void* self);
 
   ServerOptions options_;
   std::vector<Route> routes_;
-  ::mg_context* ctx_ = nullptr;
+  std::unique_ptr<Transport> transport_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
 };

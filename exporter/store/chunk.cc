@@ -118,21 +118,88 @@ void XorChunk::Append(int64_t t, double v) {
 
 void XorChunk::Seal() { bits_.shrink_to_fit(); }
 
+size_t XorChunk::StartIndex(int64_t t) const {
+  if (count_ == 0 || t <= min_t_) return 0;
+  // The last checkpoint whose samples so far are all older than t.
+  for (size_t i = std::min<size_t>((count_ - 1) / kCheckpointEvery, kCheckpoints); i-- > 0;) {
+    const Checkpoint& checkpoint = checkpoints_[i];
+    if (checkpoint.pos != 0 && checkpoint.t < t) return i + 1;
+  }
+  return 0;
+}
+
+void XorChunk::Start(size_t index, detail::DecodeState* state) const {
+  state->bits.next = bits_.data();
+  state->bits.end = bits_.data() + bits_.size();
+  if (index == 0) return;
+  const Checkpoint& checkpoint = checkpoints_[index - 1];
+  state->bits.next += checkpoint.pos >> 3;
+  state->bits.Refill();
+  if ((checkpoint.pos & 7) != 0) state->bits.Skip(checkpoint.pos & 7);
+  state->read = static_cast<uint16_t>(index * kCheckpointEvery);
+  state->t = checkpoint.t;
+  state->delta = checkpoint.delta;
+  state->v_bits = checkpoint.v_bits;
+  state->leading = checkpoint.leading;
+  state->trailing = checkpoint.trailing;
+}
+
+XorChunk::Reader::Reader(const XorChunk& chunk) : chunk_(chunk) { chunk_.Start(0, &state_); }
+
 void XorChunk::Reader::SkipOlderThan(int64_t t) {
-  if (read_ != 0) return;
-  const size_t taken = chunk_.count_ > 0 ? (chunk_.count_ - 1) / kCheckpointEvery : 0;
-  for (size_t i = std::min(taken, kCheckpoints); i-- > 0;) {
-    const Checkpoint& checkpoint = chunk_.checkpoints_[i];
-    if (checkpoint.pos == 0) continue;
-    if (checkpoint.t >= t) continue;
-    pos_ = checkpoint.pos;
-    read_ = static_cast<uint16_t>((i + 1) * kCheckpointEvery);
-    t_ = checkpoint.t;
-    delta_ = checkpoint.delta;
-    v_bits_ = checkpoint.v_bits;
-    leading_ = checkpoint.leading;
-    trailing_ = checkpoint.trailing;
+  if (state_.read != 0) return;
+  const size_t index = chunk_.StartIndex(t);
+  if (index != 0) chunk_.Start(index, &state_);
+}
+
+bool XorChunk::Reader::Next() {
+  if (state_.read >= chunk_.count_) return false;
+  if (state_.read == 0) {
+    state_.t = chunk_.min_t_;
+    state_.v_bits = state_.bits.Read(64);
+    state_.read = 1;
+    return true;
+  }
+  state_.Step();
+  return true;
+}
+
+uint16_t XorChunk::DecodeBound(int64_t mint) const {
+  return static_cast<uint16_t>(count_ - StartIndex(mint) * kCheckpointEvery);
+}
+
+void XorChunk::AppendRange(int64_t mint, int64_t maxt, std::vector<Point>* out) const {
+  if (count_ == 0 || max_t_ < mint || min_t_ > maxt) return;
+  // A local state (not a member) so that the compiler keeps it in registers across the loop.
+  detail::DecodeState state;
+  Start(StartIndex(mint), &state);
+  if (state.read == 0) {
+    state.t = min_t_;
+    state.v_bits = state.bits.Read(64);
+    state.read = 1;
+    if (state.t >= mint) out->push_back({state.t, std::bit_cast<double>(state.v_bits)});
+  }
+  const uint16_t count = count_;
+  // Skips the older samples before the checkpoint's successors reach mint, then copies until
+  // maxt: two loops, so that the copying one has no mint test.
+  while (state.read < count) {
+    state.Step();
+    if (state.t < mint) continue;
+    if (state.t > maxt) return;
+    out->push_back({state.t, std::bit_cast<double>(state.v_bits)});
+    break;
+  }
+  if (max_t_ <= maxt) {
+    while (state.read < count) {
+      state.Step();
+      out->push_back({state.t, std::bit_cast<double>(state.v_bits)});
+    }
     return;
+  }
+  while (state.read < count) {
+    state.Step();
+    if (state.t > maxt) return;
+    out->push_back({state.t, std::bit_cast<double>(state.v_bits)});
   }
 }
 

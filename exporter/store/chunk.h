@@ -6,11 +6,14 @@
 // minutes of a series (what rules mostly read) does not decode its whole chunk.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "exporter/core/series.h"
 
 namespace codebot::store {
 
@@ -34,6 +37,110 @@ inline int64_t WrappingSub(int64_t a, int64_t b) {
 inline int64_t WrappingAdd(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
+
+// Reads the encoded bits from the top: `buf` holds the next bits, the first in its top bit, and
+// `avail` of them are loaded; below them are zeros or, after a refill, the bits that follow.
+// A refill loads a whole big-endian word, so that a sample costs one load instead of one per
+// field (reading bit by bit, then a word per field, was most of Select's time).
+struct BitCursor {
+  const uint8_t* next = nullptr;  // the first byte not yet in buf
+  const uint8_t* end = nullptr;
+  uint64_t buf = 0;
+  int avail = 0;
+
+  // Afterwards at least 56 bits are loaded, unless the chunk ends before.
+  [[gnu::always_inline]] void Refill() {
+    if (end - next >= 8) [[likely]] {
+      uint64_t word;
+      std::memcpy(&word, next, 8);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      buf |= word >> avail;
+      const int bytes = (63 - avail) >> 3;  // avail stays below 64: shifts stay defined
+      next += bytes;
+      avail += bytes * 8;
+    } else {
+      while (avail <= 56 && next < end) {
+        buf |= uint64_t{*next++} << (56 - avail);
+        avail += 8;
+      }
+    }
+  }
+  // 1 <= n <= 63 and n <= avail.
+  [[gnu::always_inline]] void Skip(unsigned n) {
+    buf <<= n;
+    avail -= static_cast<int>(n);
+  }
+  // 1 <= n <= 64; refills as needed.
+  [[gnu::always_inline]] uint64_t Read(unsigned n) {
+    if (static_cast<int>(n) > avail) Refill();
+    if (n < 64 && static_cast<int>(n) <= avail) [[likely]] {
+      const uint64_t value = buf >> (64 - n);
+      Skip(n);
+      return value;
+    }
+    return ReadInHalves(n);
+  }
+  // More than a refill guarantees (a 64-bit escape or window, or the end of the chunk).
+  [[gnu::noinline]] uint64_t ReadInHalves(unsigned n) {
+    const unsigned low_bits = n / 2;
+    const uint64_t high = Read(n - low_bits);
+    return (high << low_bits) | Read(low_bits);
+  }
+};
+
+// The decoder's state: the last sample decoded and the encoding context.
+struct DecodeState {
+  BitCursor bits;
+  int64_t t = 0;
+  int64_t delta = 0;
+  uint64_t v_bits = 0;
+  uint16_t read = 0;  // samples decoded so far
+  uint8_t leading = 0;
+  uint8_t trailing = 0;
+
+  // Decodes the sample after the first one (the caller handles that one: it is min_t and 64
+  // plain bits). Always inlined: as a call, its state lives in memory and the call's overhead
+  // and the loads and stores cost more than the decoding.
+  [[gnu::always_inline]] void Step() {
+    bits.Refill();
+    // Timestamp: delta-of-delta, at most 24 bits outside the escape.
+    const uint64_t word = bits.buf;
+    const unsigned ones = std::min(std::countl_one(word), 4);
+    int64_t dod = 0;
+    if (ones == 0) {
+      bits.Skip(1);
+    } else if (ones < 4) [[likely]] {
+      const unsigned width = kDodBits[ones - 1];
+      dod = SignExtend((word << (ones + 1)) >> (64 - width), width);
+      bits.Skip(ones + 1 + width);
+    } else {
+      bits.Skip(4);
+      dod = static_cast<int64_t>(bits.Read(64));
+      bits.Refill();
+    }
+    delta = WrappingAdd(delta, dod);
+    t = WrappingAdd(t, delta);
+    // Value: 0 (unchanged), 10 (same window), 11 (new window); at least 32 bits are loaded
+    // here, enough for the 13 of a control and window.
+    const uint64_t rest = bits.buf;
+    if ((rest >> 63) == 0) {
+      bits.Skip(1);
+    } else {
+      if ((rest >> 62) == 3) {
+        const auto window = static_cast<unsigned>((rest << 2) >> 53);
+        leading = static_cast<uint8_t>(window >> 6);
+        unsigned width = window & 63;
+        if (width == 0) width = 64;
+        trailing = static_cast<uint8_t>(64 - leading - width);
+        bits.Skip(13);
+      } else {
+        bits.Skip(2);
+      }
+      v_bits ^= bits.Read(64 - leading - trailing) << trailing;
+    }
+    ++read;
+  }
+};
 
 }  // namespace detail
 
@@ -66,42 +173,39 @@ class XorChunk {
   // Decodes the samples in order: `while (reader.Next()) use(reader.t(), reader.v());`
   class Reader {
    public:
-    explicit Reader(const XorChunk& chunk) : chunk_(chunk) {}
+    explicit Reader(const XorChunk& chunk);
     // Before the first Next(): moves to the last checkpoint whose samples so far are all older
     // than t, so that Next() skips most of them without decoding. Samples older than t may
     // still follow; the caller filters them as usual.
     void SkipOlderThan(int64_t t);
-    bool Next();  // inline below: it runs once per sample in Select's loops
-    int64_t t() const { return t_; }
-    double v() const { return std::bit_cast<double>(v_bits_); }
+    bool Next();
+    int64_t t() const { return state_.t; }
+    double v() const { return std::bit_cast<double>(state_.v_bits); }
     // Samples Next() has yet to return.
-    uint16_t remaining() const { return static_cast<uint16_t>(chunk_.count_ - read_); }
+    uint16_t remaining() const { return static_cast<uint16_t>(chunk_.count_ - state_.read); }
 
    private:
-    // The 64 bits at pos_, first bit in the top bit; zeros past the end.
-    uint64_t Peek64() const;
-    uint64_t PeekBits(unsigned n) const { return Peek64() >> (64 - n); }  // 1 <= n <= 64
-    uint64_t ReadBits(unsigned n) {
-      const uint64_t value = PeekBits(n);
-      pos_ += n;
-      return value;
-    }
-
     const XorChunk& chunk_;
-    uint32_t pos_ = 0;  // in bits
-    uint16_t read_ = 0;
-    int64_t t_ = 0;
-    int64_t delta_ = 0;
-    uint64_t v_bits_ = 0;
-    uint8_t leading_ = 0;
-    uint8_t trailing_ = 0;
+    detail::DecodeState state_;
   };
+
+  // Appends the samples with mint <= t <= maxt to *out, in order: what Select does with every
+  // chunk it reads. Decodes from the last checkpoint before mint in one tight loop, with the
+  // decoder's state in registers rather than in a Reader.
+  void AppendRange(int64_t mint, int64_t maxt, std::vector<Point>* out) const;
+  // How many samples AppendRange(mint, ...) decodes at most: what to reserve for it.
+  uint16_t DecodeBound(int64_t mint) const;
 
  private:
   void WriteBits(uint64_t value, unsigned n);
   void WriteTimestamp(int64_t t);
   void WriteValue(uint64_t v_bits);
   void WriteCheckpoint();
+  // Where decoding for samples at or after t starts: the number of the last checkpoint whose
+  // samples so far are all older than t (1-based), or 0 for the first sample.
+  size_t StartIndex(int64_t t) const;
+  // Positions a decoder before sample index * kCheckpointEvery.
+  void Start(size_t index, detail::DecodeState* state) const;
 
   // A reader's state before sample (i + 1) * kCheckpointEvery: the sample before it and the
   // encoding context. pos == 0 marks one that was not taken (a delta beyond 32 bits).
@@ -128,83 +232,5 @@ class XorChunk {
   uint8_t leading_ = 0xff;  // 0xff: no XOR window yet
   uint8_t trailing_ = 0;
 };
-
-inline uint64_t XorChunk::Reader::Peek64() const {
-  // Reads a whole big-endian word and shifts the ninth byte in: decoding bit by bit made
-  // Select spend most of its time here. Near the end the bytes left are copied into a zeroed
-  // buffer first (rules mostly read the newest samples, which sit right there).
-  const uint8_t* data = chunk_.bits_.data();
-  const size_t size = chunk_.bits_.size();
-  const size_t byte = pos_ >> 3;
-  uint64_t word = 0;
-  uint8_t ninth = 0;
-  if (byte + 9 <= size) [[likely]] {
-    std::memcpy(&word, data + byte, 8);
-    ninth = data[byte + 8];
-  } else {
-    uint8_t buffer[9] = {};
-    if (byte < size) std::memcpy(buffer, data + byte, size - byte);
-    std::memcpy(&word, buffer, 8);
-    ninth = buffer[8];
-  }
-  if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
-  const unsigned offset = pos_ & 7;
-  if (offset != 0) word = (word << offset) | (ninth >> (8 - offset));
-  return word;
-}
-
-inline bool XorChunk::Reader::Next() {
-  if (read_ >= chunk_.count_) return false;
-  if (read_ == 0) {
-    t_ = chunk_.min_t_;
-    v_bits_ = ReadBits(64);
-    ++read_;
-    return true;
-  }
-  // One 64-bit peek covers the timestamp (at most 24 bits outside the escape) and the value's
-  // control and window (13 bits); a second one is needed only when the value's bits run past it.
-  uint64_t word = Peek64();
-  unsigned used = 0;
-  const unsigned ones = std::min(std::countl_one(word), 4);
-  int64_t dod = 0;
-  if (ones == 0) {
-    used = 1;
-  } else if (ones < 4) {
-    const unsigned bits = detail::kDodBits[ones - 1];
-    dod = detail::SignExtend((word << (ones + 1)) >> (64 - bits), bits);
-    used = ones + 1 + bits;
-  } else {
-    pos_ += 4;
-    dod = static_cast<int64_t>(ReadBits(64));
-    word = Peek64();
-  }
-  delta_ = detail::WrappingAdd(delta_, dod);
-  t_ = detail::WrappingAdd(t_, delta_);
-  // Value: 0 (unchanged), 10 (same window), 11 (new window).
-  const uint64_t rest = word << used;
-  if ((rest >> 63) == 0) {
-    pos_ += used + 1;
-  } else {
-    unsigned head = 2;
-    if ((rest >> 62) == 3) {
-      const auto window = static_cast<unsigned>((rest << 2) >> 53);
-      leading_ = static_cast<uint8_t>(window >> 6);
-      unsigned width = window & 63;
-      if (width == 0) width = 64;
-      trailing_ = static_cast<uint8_t>(64 - leading_ - width);
-      head = 13;
-    }
-    const unsigned width = 64 - leading_ - trailing_;
-    if (used + head + width <= 64) {
-      pos_ += used + head + width;
-      v_bits_ ^= ((rest << head) >> (64 - width)) << trailing_;
-    } else {
-      pos_ += used + head;
-      v_bits_ ^= ReadBits(width) << trailing_;
-    }
-  }
-  ++read_;
-  return true;
-}
 
 }  // namespace codebot::store

@@ -210,6 +210,57 @@ TEST(XorChunkTest, SkipReallySkips) {
   EXPECT_EQ(started.remaining(), XorChunk::kMaxSamples - 1);
 }
 
+// AppendRange is what Select uses: for every [mint, maxt] around the samples it must append
+// exactly the samples inside, bit for bit, and never more than DecodeBound(mint) were decoded.
+void ExpectAppendRangeMatchesFullDecode(const XorChunk& chunk) {
+  const auto all = Decode(chunk);
+  std::vector<int64_t> edges{std::numeric_limits<int64_t>::min()};
+  for (const auto& sample : all) edges.insert(edges.end(), {sample.t - 1, sample.t, sample.t + 1});
+  edges.push_back(std::numeric_limits<int64_t>::max());
+  for (size_t a = 0; a < edges.size(); a += 1 + a % 3) {
+    for (size_t b = a; b < edges.size(); b += 1 + b % 5) {
+      const int64_t mint = edges[a];
+      const int64_t maxt = edges[b];
+      std::vector<Point> got{{-1, -1}};  // appended after what is there
+      chunk.AppendRange(mint, maxt, &got);
+      std::vector<Raw> want;
+      for (const auto& sample : all) {
+        if (sample.t >= mint && sample.t <= maxt) want.push_back(sample);
+      }
+      ASSERT_EQ(got.size(), want.size() + 1) << mint << ".." << maxt;
+      EXPECT_EQ(got[0].t, -1);
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i + 1].t, want[i].t) << mint << ".." << maxt << " i=" << i;
+        EXPECT_EQ(std::bit_cast<uint64_t>(got[i + 1].v), want[i].bits)
+            << mint << ".." << maxt << " i=" << i;
+      }
+      EXPECT_GE(chunk.DecodeBound(mint), want.size()) << mint << ".." << maxt;
+    }
+  }
+}
+
+TEST(XorChunkTest, AppendRangeReturnsExactlyTheRange) {
+  for (int n : {1, 2, 29, 30, 31, 61, 90, 91, 120}) {
+    XorChunk chunk;
+    for (const auto& [t, v] : MixedSamples(n, 300 + n)) chunk.Append(t, v);
+    SCOPED_TRACE(n);
+    ExpectAppendRangeMatchesFullDecode(chunk);
+    chunk.Seal();  // no spare capacity after the last byte: the reader's tail path
+    ExpectAppendRangeMatchesFullDecode(chunk);
+  }
+  // Escaped timestamps and 64-bit windows, read in halves.
+  std::mt19937_64 rng(3);
+  XorChunk chunk;
+  int64_t t = 0;
+  for (int i = 0; i < XorChunk::kMaxSamples; ++i) {
+    t += i % 17 == 0 ? (int64_t{1} << 40) + i : 1 + static_cast<int64_t>(rng() % 100000);
+    chunk.Append(t, std::bit_cast<double>(rng()));
+  }
+  ExpectAppendRangeMatchesFullDecode(chunk);
+  // A whole chunk needs no more room than its samples.
+  EXPECT_EQ(chunk.DecodeBound(std::numeric_limits<int64_t>::min()), XorChunk::kMaxSamples);
+}
+
 TEST(XorChunkTest, CheckpointsAcrossHugeGapsStayCorrect) {
   // Deltas beyond 32 bits can't be checkpointed; readers fall back to an earlier checkpoint or
   // the start, and every timestamp still comes back.

@@ -9,6 +9,8 @@
 #include <bit>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -359,6 +361,251 @@ TEST_F(SeriesStoreTest, RetentionSweepRunsFromTheAppendPath) {
   EXPECT_TRUE(SelectName("once").empty());
 }
 
+// The shipped SLO rules read rate(codebot_requests_total[3d]); nothing else needs more than the
+// 5-minute lookback. Only the series such a selector matches (its name and label matchers) may
+// cost three days of samples.
+RetentionPolicy SloPolicy() {
+  RetentionPolicy policy;
+  policy.selectors.push_back(
+      {{Matcher(MatchType::kEqual, "__name__", "requests_total")}, 3 * 24 * 60 * kMinute});
+  policy.selectors.push_back({{Matcher(MatchType::kEqual, "__name__", "scrapes_total"),
+                               Matcher(MatchType::kEqual, "source", "bot")},
+                              24 * 60 * kMinute});
+  // A selector without a metric name (matched on every series) and a shorter duplicate.
+  policy.selectors.push_back(
+      {{Matcher(MatchType::kRegexMatch, "slo", "errors|latency")}, 60 * kMinute});
+  policy.selectors.push_back(
+      {{Matcher(MatchType::kEqual, "__name__", "requests_total")}, 60 * kMinute});
+  return policy;
+}
+
+// Collections every 15 s from `from` to `to` (inclusive) of the given samples.
+void Scrape(SeriesStore& store, std::atomic<int64_t>& now, int64_t from, int64_t to,
+            const std::function<std::vector<Sample>(int64_t)>& samples) {
+  for (int64_t t = from; t <= to; t += 15000) {
+    now = t;
+    store.Publish(MakeCollection(t, samples(t)));
+  }
+}
+
+std::vector<Sample> SloSamples(int64_t t) {
+  const auto v = static_cast<double>(t / 15000);
+  return {MakeSample("requests_total", L({{"status", "ok"}}), v),
+          MakeSample("requests_total", L({{"status", "error"}}), v),
+          MakeSample("scrapes_total", L({{"source", "bot"}}), v),
+          MakeSample("scrapes_total", L({{"source", "github"}}), v),
+          MakeSample("burn", L({{"slo", "errors"}}), v),
+          MakeSample("other", {}, v)};
+}
+
+// The oldest sample the store still has of the series of `name` with these labels.
+int64_t Oldest(SeriesStore& store, const std::vector<Matcher>& matchers) {
+  std::vector<SeriesData> out;
+  store.Select(matchers, 0, std::numeric_limits<int64_t>::max(), &out);
+  if (out.empty() || out[0].points.empty()) return std::numeric_limits<int64_t>::max();
+  return out[0].points.front().t;
+}
+
+TEST_F(SeriesStoreTest, RetentionFollowsTheSelectorsThatMatchEachSeries) {
+  store_->SetRetention(SloPolicy());
+  EXPECT_EQ(store_->retention_ms(), 3 * 24 * 60 * kMinute);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_retention_seconds"), 3 * 24 * 3600);
+  const int64_t day = 24 * 60 * kMinute;
+  const int64_t end = kT0 + 4 * day;
+  Scrape(*store_, now_, kT0, end, SloSamples);
+  store_->Sweep();
+
+  const auto name = [](const char* n) { return Matcher(MatchType::kEqual, "__name__", n); };
+  // Matched by the 3d selector: three days kept (and, whole chunks being dropped, little more).
+  for (const char* status : {"ok", "error"}) {
+    const int64_t oldest =
+        Oldest(*store_, {name("requests_total"), Matcher(MatchType::kEqual, "status", status)});
+    EXPECT_LE(oldest, end - 3 * day) << status;
+    EXPECT_GE(oldest, end - 3 * day - 60 * kMinute) << status;
+  }
+  // The 1d selector matches the bot's scrapes_total only, through its label matcher.
+  const int64_t bot =
+      Oldest(*store_, {name("scrapes_total"), Matcher(MatchType::kEqual, "source", "bot")});
+  EXPECT_LE(bot, end - day);
+  EXPECT_GE(bot, end - day - 60 * kMinute);
+  const int64_t github =
+      Oldest(*store_, {name("scrapes_total"), Matcher(MatchType::kEqual, "source", "github")});
+  // Everything else: the 5-minute lookback, at most twice that.
+  EXPECT_LE(github, end - 5 * kMinute);
+  EXPECT_GE(github, end - 10 * kMinute);
+  const int64_t other = Oldest(*store_, {name("other")});
+  EXPECT_LE(other, end - 5 * kMinute);
+  EXPECT_GE(other, end - 10 * kMinute);
+  EXPECT_GE(Oldest(*store_, {name("up")}), end - 10 * kMinute);
+  // A selector with no metric name matches by its labels alone.
+  const int64_t burn = Oldest(*store_, {name("burn")});
+  EXPECT_LE(burn, end - 60 * kMinute);
+  EXPECT_GE(burn, end - 120 * kMinute);
+
+  EXPECT_EQ(store_->GetStats().long_retention_series, 4u);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_long_retention_series"), 4);
+  // 3 days + 1 day + 1 hour of a few series, not 4 days of all eight.
+  const size_t samples_per_day = 24 * 60 * 4;
+  EXPECT_LT(store_->GetStats().samples, (2 * 3 + 1 + 1) * samples_per_day * 11 / 10);
+}
+
+TEST_F(SeriesStoreTest, ReloadWithoutTheLongRuleShrinksRetention) {
+  store_->SetRetention(SloPolicy());
+  const int64_t end = kT0 + 2 * 24 * 60 * kMinute;
+  Scrape(*store_, now_, kT0, end, SloSamples);
+  const auto requests =
+      std::vector<Matcher>{Matcher(MatchType::kEqual, "__name__", "requests_total")};
+  EXPECT_EQ(Oldest(*store_, requests), kT0);
+
+  // The SLO rules are gone: the series fall back to the default at the next ingest.
+  store_->SetRetention(RetentionPolicy{});
+  EXPECT_EQ(store_->retention_ms(), 5 * kMinute);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_retention_seconds"), 300);
+  EXPECT_EQ(MetricValue(*registry_, "codebot_exporter_store_long_retention_series"), 0);
+  Scrape(*store_, now_, end + 15000, end + 15000, SloSamples);
+  // The head chunk holds at most 30 minutes; the new ones are cut every 5 minutes.
+  EXPECT_GE(Oldest(*store_, requests), end - 30 * kMinute);
+  Scrape(*store_, now_, end + 30000, end + 45 * kMinute, SloSamples);
+  EXPECT_GE(Oldest(*store_, requests), end + 45 * kMinute - 10 * kMinute);
+  EXPECT_LE(store_->GetStats().samples, 8u * 41u);
+
+  // And back: a longer retention keeps what arrives from now on.
+  store_->SetRetention(SloPolicy());
+  EXPECT_EQ(store_->GetStats().long_retention_series, 4u);
+}
+
+TEST_F(SeriesStoreTest, SeriesCreatedLaterGetTheirRetention) {
+  store_->SetRetention(SloPolicy());
+  const int64_t end = kT0 + 3 * 60 * kMinute;
+  // requests_total{status="late"} and a rule result appear an hour in.
+  const auto samples = [](int64_t t) {
+    std::vector<Sample> out{MakeSample("other", {}, 1)};
+    if (t >= kT0 + 60 * kMinute)
+      out.push_back(MakeSample("requests_total", L({{"status", "late"}}), 2));
+    return out;
+  };
+  for (int64_t t = kT0; t <= end; t += 15000) {
+    now_ = t;
+    store_->Publish(MakeCollection(t, samples(t)));
+    // Recorded series and ALERTS follow the same selectors.
+    store_->Write("slo", t,
+                  {{L({{"__name__", "slo:burn"}, {"slo", "latency"}}), 1},
+                   {L({{"__name__", "ALERTS"}, {"alertname", "X"}}), 1}});
+  }
+  store_->Sweep();
+  const auto name = [](const char* n) { return Matcher(MatchType::kEqual, "__name__", n); };
+  EXPECT_EQ(Oldest(*store_, {name("requests_total")}), kT0 + 60 * kMinute);
+  EXPECT_LE(Oldest(*store_, {name("slo:burn")}), end - 60 * kMinute);
+  EXPECT_GE(Oldest(*store_, {name("ALERTS")}), end - 10 * kMinute);
+  EXPECT_GE(Oldest(*store_, {name("other")}), end - 10 * kMinute);
+  EXPECT_EQ(store_->GetStats().long_retention_series, 2u);
+}
+
+// Series a rule reads keep their newest samples plain instead of in chunks, and Select copies
+// those instead of decoding them: the answers must be exactly those of decoding, whatever the
+// range, the interval, stale markers, and sweeps.
+TEST_F(SeriesStoreTest, RecentSamplesOfReadSeriesAnswerExactlyAsDecoding) {
+  const int64_t kRetention = 2 * kMinute;
+  store_->SetRetention(RetentionPolicy{
+      kRetention, {{{Matcher(MatchType::kRegexMatch, "__name__", "read_.*")}, kMinute}}});
+  std::vector<Point> written[3];
+  const int64_t intervals[3] = {1000, 15000, 5 * kMinute};
+  int64_t t = kT0;
+  for (int step = 0; step < 2000; ++step, t += 1000) {
+    now_ = t;
+    for (int i = 0; i < 3; ++i) {
+      if ((t - kT0) % intervals[i] != 0) continue;
+      const double v = step % 97 == 96 ? StaleNaN() : std::ldexp(step % 13, step % 7);
+      written[i].push_back({t, v});
+      for (const char* prefix : {"read_", "plain_"}) {
+        const std::string name = prefix + std::to_string(i);
+        store_->Write(name, t, {{L({{"__name__", name.c_str()}}), v}});
+      }
+    }
+  }
+  EXPECT_EQ(store_->GetStats().long_retention_series, 0u) << "1m is within the default";
+  // Within the retention both keep everything (beyond it, whole chunks go, and the read series
+  // have other chunk boundaries: their newest samples joined the chunks later).
+  std::vector<int64_t> edges;
+  for (int64_t e = t - kRetention; e <= t + 1000; e += 500) edges.push_back(e);
+  for (int i = 0; i < 3; ++i) {
+    for (size_t a = 0; a < edges.size(); a += 3) {
+      for (size_t b = a; b < edges.size(); b += 7) {
+        const auto read = SelectName("read_" + std::to_string(i), edges[a], edges[b]);
+        const auto plain = SelectName("plain_" + std::to_string(i), edges[a], edges[b]);
+        ASSERT_EQ(read.size(), plain.size()) << i << " " << edges[a] - t << ".." << edges[b] - t;
+        if (read.empty()) continue;
+        ASSERT_EQ(read[0].points.size(), plain[0].points.size())
+            << i << " " << edges[a] - t << ".." << edges[b] - t;
+        for (size_t p = 0; p < read[0].points.size(); ++p) {
+          EXPECT_EQ(read[0].points[p].t, plain[0].points[p].t);
+          EXPECT_EQ(std::bit_cast<uint64_t>(read[0].points[p].v),
+                    std::bit_cast<uint64_t>(plain[0].points[p].v));
+        }
+      }
+    }
+  }
+  // No rule reads them any more: their plain samples move into chunks, intact, and cost less.
+  std::vector<SeriesData> before[3];
+  for (int i = 0; i < 3; ++i) before[i] = SelectName("read_" + std::to_string(i));
+  const auto stats = store_->GetStats();
+  store_->SetRetention(RetentionPolicy{kRetention, {}});
+  EXPECT_LT(store_->GetStats().sample_bytes, stats.sample_bytes) << "plain samples are encoded";
+  EXPECT_EQ(store_->GetStats().samples, stats.samples);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const auto after = SelectName("read_" + std::to_string(i));
+    ASSERT_EQ(after.size(), before[i].size());
+    if (after.empty()) continue;
+    ASSERT_EQ(after[0].points.size(), before[i][0].points.size());
+    for (size_t p = 0; p < after[0].points.size(); ++p) {
+      EXPECT_EQ(after[0].points[p].t, before[i][0].points[p].t);
+      EXPECT_EQ(std::bit_cast<uint64_t>(after[0].points[p].v),
+                std::bit_cast<uint64_t>(before[i][0].points[p].v));
+    }
+  }
+  // And read again: new samples wait plain again.
+  store_->SetRetention(RetentionPolicy{
+      kRetention, {{{Matcher(MatchType::kRegexMatch, "__name__", "read_.*")}, kMinute}}});
+  for (int64_t u = t; u < t + 3 * kMinute; u += 1000) {
+    now_ = u;
+    store_->Write("read_0", u, {{L({{"__name__", "read_0"}}), 1}});
+  }
+  const auto read0 = SelectName("read_0", t, t + 3 * kMinute);
+  ASSERT_EQ(read0.size(), 1u);
+  EXPECT_GE(read0[0].points.size(), 121u) << "the retention, at least";
+  EXPECT_EQ(read0[0].points.back().t, t + 3 * kMinute - 1000);
+}
+
+// A series rules read that stops getting samples expires like any other, plain samples and all.
+TEST_F(SeriesStoreTest, ReadSeriesExpireWhenTheyStop) {
+  store_->SetRetention(RetentionPolicy{
+      5 * kMinute, {{{Matcher(MatchType::kEqual, "__name__", "read")}, 60 * kMinute}}});
+  for (int64_t t = kT0; t <= kT0 + 90 * kMinute; t += 15000) {
+    now_ = t;
+    store_->Write("w", t, {{L({{"__name__", "read"}}), static_cast<double>(t)}});
+  }
+  store_->Sweep();
+  auto read = SelectName("read");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_LE(read[0].points.front().t, kT0 + 30 * kMinute);
+  EXPECT_GT(store_->GetStats().sample_bytes, 0u);
+  store_->ForgetWriter("w");  // a stale marker, then nothing more
+  now_ = kT0 + 90 * kMinute + 59 * kMinute;
+  store_->Sweep();
+  read = SelectName("read");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_GE(read[0].points.front().t, now_ - 60 * kMinute) << "exactly the retention is left";
+  EXPECT_EQ(read[0].points.size(), 6u) << "89:00 to 90:00 and the stale marker";
+  now_ = kT0 + 90 * kMinute + 121 * kMinute;
+  store_->Sweep();
+  EXPECT_TRUE(SelectName("read").empty());
+  EXPECT_EQ(store_->GetStats().series, 0u);
+  EXPECT_EQ(store_->GetStats().samples, 0u);
+  EXPECT_EQ(store_->GetStats().sample_bytes, 0u);
+  EXPECT_EQ(store_->GetStats().long_retention_series, 0u);
+}
+
 TEST_F(SeriesStoreTest, AccountingReturnsToZeroWhenEverythingExpires) {
   store_->Publish(MakeCollection(
       kT0, {MakeSample("a", L({{"long_label_name", std::string(40, 'v').c_str()}}), 1)}));
@@ -610,7 +857,7 @@ TEST_F(SeriesStoreTest, RuleResultsKeepTheirLabelsAndGoStale) {
 }
 
 TEST_F(SeriesStoreTest, MetricsPassPromtoolCheck) {
-  if (!testing::HaveProgram("promtool")) GTEST_SKIP() << "promtool not installed";
+  CODEBOT_REQUIRE_PROGRAM(testing::HaveProgram("promtool"), "promtool");
   store_->Publish(MakeCollection(kT0, {MakeSample("a", {}, 1), MakeSample("a", {}, 2)}));
   std::ostringstream text;
   prometheus::TextSerializer().Serialize(text, registry_->Collect());
@@ -675,11 +922,29 @@ TEST_F(SeriesStoreTest, ConcurrentAppendSelectAndSweep) {
       std::this_thread::yield();
     }
   });
+  // Reloads: half the sources' series are read by a rule, then not, and so on, so that their
+  // newest samples move between plain and chunks while everything else goes on.
+  size_t reloads = 0;
+  std::thread reloader([&] {
+    while (!done) {
+      RetentionPolicy policy{60 * kMinute, {}};
+      if (reloads % 2 == 0) {
+        policy.selectors.push_back({{Matcher(MatchType::kEqual, "__name__", "load"),
+                                     Matcher(MatchType::kRegexMatch, "job", "src[01]")},
+                                    30 * kMinute});
+      }
+      store_->SetRetention(std::move(policy));
+      ++reloads;
+      std::this_thread::yield();
+    }
+  });
   for (auto& thread : threads) thread.join();
   done = true;
   reader.join();
   sweeper.join();
+  reloader.join();
   EXPECT_GT(selects, 0u);
+  EXPECT_GT(reloads, 0u);
 
   // Every sample and stale marker is there exactly once.
   auto load = SelectName("load");
