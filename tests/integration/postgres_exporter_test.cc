@@ -86,7 +86,7 @@ class PostgresExporterTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (!PostgresServer::Available()) GTEST_SKIP() << "PostgreSQL server programs not installed";
+    CODEBOT_REQUIRE_PROGRAM(PostgresServer::Available(), "PostgreSQL (initdb, postgres, psql)");
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(exporter_, nullptr);
     ASSERT_TRUE(exporter_->WaitForScrape([](const Scrape& s) { return s.Value("pg_up") == 1.0; }))

@@ -30,7 +30,7 @@ int Count(const std::string& text, const std::string& needle) {
 class PostgresFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!PostgresServer::Available()) GTEST_SKIP() << "PostgreSQL server programs not installed";
+    CODEBOT_REQUIRE_PROGRAM(PostgresServer::Available(), "PostgreSQL (initdb, postgres, psql)");
     server_ = std::make_unique<PostgresServer>();
   }
 

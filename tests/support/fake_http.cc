@@ -4,9 +4,9 @@
 
 namespace codebot::testing {
 
-FakeHttp::FakeHttp() {
+FakeHttp::FakeHttp(int port) {
   http::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
+  options.listen_address = "127.0.0.1:" + std::to_string(port);
   options.num_threads = 16;
   options.max_request_body_bytes = 64u << 20;
   options.request_timeout_ms = 60000;

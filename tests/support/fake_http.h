@@ -16,7 +16,9 @@ namespace codebot::testing {
 
 class FakeHttp {
  public:
-  FakeHttp();
+  // port 0 picks a free one; a fixed port lets a test bring an API "back" where a client expects
+  // it (the client saw connections refused there before).
+  explicit FakeHttp(int port = 0);
   ~FakeHttp();
 
   // Register before Start().

@@ -54,6 +54,21 @@ int FreePort();
 // Is the program on PATH (or an absolute executable path)?
 bool HaveProgram(const std::string& name);
 
+// True under CI=true (as CI runs the suite).
+bool InCi();
+
+// For a test that needs a real peer program (PostgreSQL, Prometheus, promtool, Alertmanager):
+// skips the test when `available` is false on a developer's machine, but fails it under CI=true,
+// where a missing program means the test command did not install what it needs. Use it directly
+// in the test body or SetUp (it returns from the function).
+#define CODEBOT_REQUIRE_PROGRAM(available, what)                                        \
+  do {                                                                                  \
+    if (!(available)) {                                                                 \
+      if (::codebot::testing::InCi()) FAIL() << (what) << " is required under CI=true"; \
+      GTEST_SKIP() << (what) << " not installed";                                       \
+    }                                                                                   \
+  } while (false)
+
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);
 
