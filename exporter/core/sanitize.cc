@@ -146,11 +146,11 @@ void RedactKeyedValues(std::string& text) {
         }
         ++value;
         while (value < text.size() && text[value] == ' ') ++value;
-      } else if (pos > 0 && IsTokenChar(text[pos - 1])) {
-        pos = value;  // part of a longer word ("mytoken abc")
-        continue;
-      } else if (!AfterAuthorizationHeader(text, pos) && !CredentialShaped(text, value)) {
-        pos = value;  // prose ("a throttled token slows every sync"), not a credential
+      } else if ((pos > 0 && IsTokenChar(text[pos - 1])) ||
+                 (!AfterAuthorizationHeader(text, pos) && !CredentialShaped(text, value))) {
+        // Part of a longer word ("mytoken abc"), or prose ("a throttled token slows every
+        // sync"), not a credential.
+        pos = value;
         continue;
       }
       size_t end = value;

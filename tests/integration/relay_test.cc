@@ -34,6 +34,9 @@ class Relay : public ::testing::Test {
  protected:
   void SetUp() override {
     tricky_ = std::make_shared<const std::string>(Tricky());
+    // Built before the sidecar starts: allocating 100 MB inside the handler takes longer than the
+    // scrape timeout under the sanitizers, which would turn "too_large" into "timeout".
+    static const auto huge = std::make_shared<const std::string>(100u << 20, 'x');
     bot_.Handle("/metrics", [this](const http::Request&) {
       switch (mode_.load()) {
         case Mode::kOk: {
@@ -51,7 +54,6 @@ class Relay : public ::testing::Test {
           return http::Response::Text(200, "<html><body>502 Bad Gateway</body></html>\n");
         case Mode::kHuge: {
           http::Response response;
-          static const auto huge = std::make_shared<const std::string>(100u << 20, 'x');
           response.shared_parts.push_back(huge);
           return response;
         }
