@@ -1,5 +1,6 @@
 #include "exporter/expfmt/parser.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -99,7 +100,7 @@ class Parser {
         }
       }
     }
-    result.families = std::move(families_);
+    result.families = InSettledOrder();
     return result;
   }
 
@@ -180,7 +181,29 @@ class Parser {
     family.type = *type;
     family.has_type = true;
     family_lines_[index] = line_number_;
+    Settle(index);
     return true;
+  }
+
+  // A family takes its place in the output at its TYPE line or its first sample, not at a HELP
+  // line before them: `# HELP foo`, `foo_bucket 1`, `# TYPE foo histogram` holds an untyped
+  // foo_bucket and then the histogram foo; written in the order of the HELP line, foo_bucket
+  // would follow foo's TYPE and read back as a bucket without le.
+  void Settle(size_t index) {
+    if (settled_[index]) return;
+    settled_[index] = true;
+    places_[index] = line_number_;
+  }
+
+  std::vector<Family> InSettledOrder() {
+    std::vector<size_t> order(families_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [this](size_t a, size_t b) { return places_[a] < places_[b]; });
+    std::vector<Family> sorted;
+    sorted.reserve(families_.size());
+    for (size_t i : order) sorted.push_back(std::move(families_[i]));
+    return sorted;
   }
 
   Family& FamilyNamed(std::string_view name) {
@@ -189,6 +212,8 @@ class Parser {
     by_name_.emplace(std::string(name), families_.size());
     families_.emplace_back().name = std::string(name);
     family_lines_.push_back(line_number_);
+    places_.push_back(line_number_);
+    settled_.push_back(false);
     return families_.back();
   }
 
@@ -261,6 +286,7 @@ class Parser {
       return Fail("summary sample \"" + name + "\" has no quantile label");
     }
     family.samples.push_back(std::move(sample));
+    Settle(static_cast<size_t>(&family - families_.data()));
     return true;
   }
 
@@ -371,6 +397,8 @@ class Parser {
   std::string error_;
   std::vector<Family> families_;
   std::vector<size_t> family_lines_;  // line where each family was declared
+  std::vector<size_t> places_;        // line that orders each family in the result
+  std::vector<bool> settled_;         // whether that line is final (TYPE or a sample seen)
   std::unordered_map<std::string, size_t> by_name_;
 };
 

@@ -95,6 +95,26 @@ TEST(Parser, WriterRoundTripIsExact) {
   }
 }
 
+// A HELP line does not place its family: foo_bucket, seen before foo became a histogram, is a
+// family of its own and must be written before foo's TYPE, or it reads back as a bucket of foo
+// without le (found by fuzz_expfmt).
+TEST(Parser, FamiliesTakeTheirPlaceAtTypeOrFirstSample) {
+  const ParseResult first = Parse("# HELP foo x\nfoo_bucket 1\n# TYPE foo histogram\n");
+  ASSERT_TRUE(first.ok) << first.error.ToString();
+  ASSERT_EQ(first.families.size(), 2u);
+  EXPECT_EQ(first.families[0].name, "foo_bucket");
+  EXPECT_EQ(first.families[1].name, "foo");
+  std::string written;
+  for (const auto& family : first.families) AppendFamily(written, family);
+  const ParseResult second = Parse(written);
+  ASSERT_TRUE(second.ok) << second.error.ToString() << "\n" << written;
+  ASSERT_EQ(second.families.size(), 2u);
+  EXPECT_EQ(second.families[0].name, "foo_bucket");
+  ASSERT_EQ(second.families[0].samples.size(), 1u);
+  EXPECT_EQ(second.families[1].type, MetricType::kHistogram);
+  EXPECT_TRUE(second.families[1].samples.empty());
+}
+
 TEST(Parser, ShortestRoundTripValues) {
   EXPECT_EQ(FormatValue(0.1), "0.1");
   EXPECT_EQ(FormatValue(1e6), "1e+06");
