@@ -103,6 +103,7 @@ void App::Start() {
   log::Info("listening", {{"address", flags_.listen_address}, {"port", server_.port()}});
   ApplySources(scheduler_, nullptr, *config_,
                SelfSource{{registry_.get(), &process_metrics_}, port()});
+  sources_applied_ = true;
   delivery_.Apply(std::move(initial_delivery_), ExternalUrl(), HostName());
   ApplyAlerting(*config_);
   ApplyRules(std::move(initial_rules_), *config_);
@@ -207,7 +208,7 @@ http::Response App::Readiness(bool startup) const {
   if (stopping_ && !startup) return http::Response::Text(503, "Shutting down.\n");
   // Latched: once every source has been collected, a reload that adds a source doesn't flap the
   // pod's readiness (a sidecar's readiness takes the whole pod out of its Service).
-  if (started_up_ || scheduler_.AllCollectedOnce()) {
+  if (started_up_ || (sources_applied_ && scheduler_.AllCollectedOnce())) {
     started_up_ = true;
     return http::Response::Text(200, startup ? "Started.\n" : "Ready.\n");
   }

@@ -91,6 +91,9 @@ class App {
   DeliveryStage::Prepared initial_delivery_;     // the same
   collect::Scheduler scheduler_;
   http::Server server_;
+  // Set once Start() has handed every source to the scheduler: the server answers probes before
+  // that, when the scheduler has no sources yet and so nothing it waits for.
+  std::atomic<bool> sources_applied_{false};
   mutable std::atomic<bool> started_up_{false};
   std::atomic<bool> stopping_{false};
 };

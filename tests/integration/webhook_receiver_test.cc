@@ -295,8 +295,9 @@ TEST(WebhookReceiverAlertmanager, FiringThenResolvedArriveParsed) {
       &error))
       << error;
   ASSERT_TRUE(WaitFor([&] {
+    // Alertmanager posts to its three webhook URLs independently: wait for all of them.
     return LastRouted(server.receiver(), Status::kFiring, NowUnixMs()) &&
-           LastDirect(server.receiver(), Status::kFiring);
+           LastDirect(server.receiver(), Status::kFiring) && !server.Raw().empty();
   })) << am.Logs();
 
   const Alert routed = *LastRouted(server.receiver(), Status::kFiring, NowUnixMs());
