@@ -22,6 +22,14 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# The manifests' test (tests/k8s/validate.sh) also needs kubectl 1.21+ and Node.js 20+ with npm.
+# Debian 12's own kubernetes-client (1.20) and nodejs (18) are too old for it, so neither is in the
+# list above. kubectl is installed when an apt source offers a package of that name (the
+# Kubernetes project's repository does); otherwise it and Node.js are the machine's, and
+# validate.sh names what is missing.
+if ! command -v kubectl >/dev/null && apt-cache show kubectl >/dev/null 2>&1; then
+  missing+=(kubectl)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
